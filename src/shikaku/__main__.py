@@ -1,0 +1,5 @@
+"""``python -m shikaku`` runs the command line."""
+
+from shikaku.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Database access: metadata, engines and migrations."""

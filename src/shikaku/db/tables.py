@@ -1,0 +1,8 @@
+"""Import every feature's tables so ``metadata`` is complete (Alembic, test set-up)."""
+
+from __future__ import annotations
+
+from shikaku.db.meta import metadata
+from shikaku.registry import tables as registry_tables
+
+__all__ = ["metadata", "registry_tables"]

@@ -1,0 +1,1 @@
+"""Member registry: insurer, branches, employers, people, memberships and Myna status."""

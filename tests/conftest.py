@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated database on SQLite always, and on PostgreSQL when
+``SHIKAKU_TEST_DATABASE_URL`` is set (each test session gets its own throw-away database)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shikaku.actors import SYSTEM
+from shikaku.clock import FixedClock
+from shikaku.crypto import MyNumberCipher
+from shikaku.db.engine import make_engine, normalise_url, upgrade
+from shikaku.db.tables import metadata
+from shikaku.registry.service import do_seed_reference_data
+
+PG_URL = os.environ.get("SHIKAKU_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+TEST_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this session, migrated to head; dropped afterwards."""
+    if not PG_URL:
+        yield None
+        return
+    admin_url = make_url(normalise_url(PG_URL))
+    name = f"shikaku_t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(
+        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    eng = make_engine(url)
+    upgrade(eng)
+    eng.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_pg(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_database_url: str | None
+) -> Iterator[Engine]:
+    """A migrated, empty database with the insurer and its 47 branches seeded."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+        upgrade(eng)
+    else:
+        assert pg_database_url is not None
+        eng = make_engine(pg_database_url)
+        _truncate_pg(eng)
+    with eng.begin() as conn:
+        do_seed_reference_data(
+            conn,
+            actor=SYSTEM,
+            at=FixedClock.on(date(2025, 4, 1)).now(),
+            name_ja="全国健康保険協会",
+            name_en="Japan Health Insurance Association",
+        )
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def cipher() -> MyNumberCipher:
+    return MyNumberCipher(TEST_KEY)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock.on(date(2025, 5, 1))
