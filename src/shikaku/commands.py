@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 # (module, attribute, name, help) of sub-apps.
 SUB_APPS: tuple[tuple[str, str, str, str], ...] = (
     ("shikaku.registry.cli", "app", "registry", "加入者台帳 / member registry"),
+    ("shikaku.desk.cli", "app", "desk", "問い合わせ窓口 / inquiry desk"),
 )
 COMMAND_MODULES: tuple[str, ...] = ("shikaku.demo", "shikaku.synth.cli", "shikaku.db.cli")
 

@@ -1,0 +1,598 @@
+"""``shikaku desk …``: FAQ search, content checks, contact forecast and staffing.
+
+Nothing here needs the database: the commands read the FAQ files, a mailing plan and
+configuration only. Settings come from ``--config`` (or the parent command's ``--config``, or
+``$SHIKAKU_CONFIG``): ``[policy]`` for dates and languages, ``[desk]`` for the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shikaku.config import Policy, load_settings
+from shikaku.desk.content import (
+    SOURCE_LANG,
+    ContentError,
+    check_content,
+    load_content,
+    source_hash,
+    stamp_source_hash,
+)
+from shikaku.desk.settings import DeskSettings, load_desk_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="問い合わせ窓口 / Inquiry desk: FAQ search, "
+    "content checks, contact forecast and staffing.",
+)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="TOML settings file ([policy], [desk], [desk.forecast], [desk.staffing])"
+    ),
+]
+ContentDirOpt = Annotated[
+    Path | None, typer.Option("--content-dir", help="directory of the <lang>.yaml FAQ files")
+]
+
+
+def _settings(
+    ctx: typer.Context, config: Path | None, content_dir: Path | None = None
+) -> tuple[Policy, DeskSettings]:
+    path = config or getattr(ctx.obj, "config", None)
+    if path is None and os.environ.get("SHIKAKU_CONFIG"):
+        path = Path(os.environ["SHIKAKU_CONFIG"])
+    try:
+        policy = load_settings(path).policy
+        desk = load_desk_settings(path, policy)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]設定エラー / configuration error: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    if content_dir is not None:
+        desk = replace(desk, content_dir=content_dir)
+    return policy, desk
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# ----------------------------------------------------------------------------- search
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[list[str], typer.Argument(help="what the caller asked (any language)")],
+    lang: Annotated[str, typer.Option("--lang", "-l", help="caller's language code")] = "ja",
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    answers: Annotated[
+        bool, typer.Option("--answers", help="show every hit's answer, not only the best one")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    config: ConfigOpt = None,
+    content_dir: ContentDirOpt = None,
+) -> None:
+    """FAQを検索する / Search the FAQ; shows the caller's language and Japanese side by side."""
+    from shikaku.desk.search import FaqIndex
+
+    policy, desk = _settings(ctx, config, content_dir)
+    base = load_content(
+        desk.content_dir,
+        desk.languages,
+        core_size=desk.core_size,
+        min_source_entries=desk.min_source_entries,
+        complete_langs=desk.complete_languages,
+    )
+    if SOURCE_LANG not in base.languages:
+        err.print(
+            f"[red]{desk.content_dir}/ja.yaml がありません / the Japanese FAQ file is missing[/red]"
+        )
+        raise typer.Exit(2)
+    index = FaqIndex(base, policy=policy, desk=desk)
+    result = index.search(" ".join(query), lang, limit=limit)
+    if as_json:
+
+        def ent(e: Any) -> dict[str, Any] | None:
+            return (
+                None
+                if e is None
+                else {
+                    "lang": e.lang,
+                    "question": e.question,
+                    "answer": e.answer,
+                    "review_state": e.review_state,
+                    "stale": e.stale,
+                }
+            )
+
+        _echo_json(
+            {
+                "query": result.query,
+                "requested_lang": result.requested_lang,
+                "lang": result.lang,
+                "fell_back": result.fell_back,
+                "notice": result.notice,
+                "hits": [
+                    {
+                        "entry_id": h.entry_id,
+                        "score": h.score,
+                        "entry_in_lang": ent(h.entry_in_lang),
+                        "entry_ja": ent(h.entry_ja),
+                    }
+                    for h in result
+                ],
+            }
+        )
+        return
+    if result.notice:
+        console.print(f"[yellow]{result.notice}[/yellow]")
+    if not result.hits:
+        console.print("該当なし / no matching entry")
+        raise typer.Exit(1)
+    table = Table(title=f"「{result.query}」 ({result.lang})")
+    table.add_column("#", justify="right")
+    table.add_column("id")
+    table.add_column("score", justify="right")
+    if result.lang != SOURCE_LANG:
+        table.add_column(f"question ({result.lang})", overflow="fold")
+    table.add_column("質問 (ja)", overflow="fold")
+    for i, h in enumerate(result, start=1):
+        cells = [str(i), h.entry_id, f"{h.score:.2f}"]
+        if result.lang != SOURCE_LANG:
+            own = h.entry_in_lang
+            cells.append(
+                "—（未翻訳 / not translated）"
+                if own is None
+                else own.question + (" [stale]" if own.stale else "")
+            )
+        cells.append(h.entry_ja.question)
+        table.add_row(*cells)
+    console.print(table)
+    for h in result.hits if answers else result.hits[:1]:
+        side = Table(title=h.entry_id, show_lines=True)
+        if result.lang != SOURCE_LANG:
+            own_state = h.entry_in_lang.review_state if h.entry_in_lang else "—"
+            side.add_column(f"{result.lang} ({own_state})", overflow="fold")
+        side.add_column(f"日本語 ({h.entry_ja.review_state})", overflow="fold")
+        cells = []
+        if result.lang != SOURCE_LANG:
+            own = h.entry_in_lang
+            cells.append(
+                "（未翻訳 / not translated）" if own is None else f"{own.question}\n\n{own.answer}"
+            )
+        cells.append(f"{h.entry_ja.question}\n\n{h.entry_ja.answer}")
+        side.add_row(*cells)
+        console.print(side)
+
+
+# ----------------------------------------------------------------------------- content
+
+
+@app.command("content-check")
+def content_check_cmd(
+    ctx: typer.Context, config: ConfigOpt = None, content_dir: ContentDirOpt = None
+) -> None:
+    """FAQファイルを検査する / Check the FAQ: ids, fields, placeholders, stale translations."""
+    _, desk = _settings(ctx, config, content_dir)
+    try:
+        base = check_content(
+            desk.content_dir,
+            desk.languages,
+            core_size=desk.core_size,
+            min_source_entries=desk.min_source_entries,
+            complete_langs=desk.complete_languages,
+        )
+    except ContentError as exc:
+        for issue in exc.issues:
+            console.print(f"[red]✗[/red] {issue}")
+        console.print(f"{len(exc.issues)} 件の問題 / problem(s) in {desk.content_dir}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"FAQ content OK ({desk.content_dir})")
+    table.add_column("lang")
+    table.add_column("name")
+    table.add_column("entries", justify="right")
+    table.add_column("review states")
+    for lang, lf in base.languages.items():
+        states: dict[str, int] = {}
+        for e in lf.entries.values():
+            states[e.review_state] = states.get(e.review_state, 0) + 1
+        table.add_row(
+            lang,
+            lf.language_name,
+            str(len(lf.entries)),
+            ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
+        )
+    console.print(table)
+
+
+@app.command("content-hash")
+def content_hash_cmd(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="entry ids (default: all)")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="compare with this translation; with --update also 'all'"),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="after re-reviewing, write the current "
+            "ja hash into the --lang file for the given ids",
+        ),
+    ] = False,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="with --update: also set review.state (e.g. reviewed)"),
+    ] = None,
+    config: ConfigOpt = None,
+    content_dir: ContentDirOpt = None,
+) -> None:
+    """原文ハッシュを表示・更新する / Show (or, after review, record) the ja source hash."""
+    _, desk = _settings(ctx, config, content_dir)
+    base = load_content(
+        desk.content_dir,
+        desk.languages,
+        core_size=desk.core_size,
+        min_source_entries=desk.min_source_entries,
+        complete_langs=desk.complete_languages,
+    )
+    if SOURCE_LANG not in base.languages:
+        err.print("[red]ja.yaml is missing[/red]")
+        raise typer.Exit(2)
+    ja = base.source.entries
+    wanted = list(ids) if ids else list(ja)
+    unknown = [i for i in wanted if i not in ja]
+    if unknown:
+        err.print(f"[red]ja.yaml にない id / unknown id(s): {', '.join(unknown)}[/red]")
+        raise typer.Exit(2)
+    if update:
+        if not lang or lang == SOURCE_LANG or not ids:
+            err.print("[red]--update needs --lang (not ja) and explicit entry ids[/red]")
+            raise typer.Exit(2)
+        # "all": for a ja edit that changes no meaning (a typo), re-stamp every translation.
+        targets = [x for x in base.languages if x != SOURCE_LANG] if lang == "all" else [lang]
+        for target in targets:
+            path = desk.content_dir / f"{target}.yaml"
+            for eid in wanted:
+                if lang == "all" and base.entry(target, eid) is None:
+                    continue
+                new = source_hash(ja[eid].question, ja[eid].answer)
+                if stamp_source_hash(path, eid, new, state=state):
+                    console.print(f"{path.name}: {eid} → {new}" + (f" ({state})" if state else ""))
+                else:
+                    err.print(
+                        f"[red]{path.name}: entry '{eid}' not found or has no review block[/red]"
+                    )
+                    raise typer.Exit(1)
+        return
+    table = Table(title="source_hash (ja)")
+    table.add_column("id")
+    table.add_column("hash")
+    if lang:
+        table.add_column(f"{lang}")
+    for eid in wanted:
+        h = source_hash(ja[eid].question, ja[eid].answer)
+        row = [eid, h]
+        if lang:
+            tr = base.entry(lang, eid)
+            row.append(
+                "missing"
+                if tr is None
+                else "ok"
+                if tr.source_hash == h
+                else f"stale ({tr.source_hash})"
+            )
+        table.add_row(*row)
+    console.print(table)
+
+
+# ----------------------------------------------------------------------------- forecast
+
+
+@app.command("forecast")
+def forecast_cmd(
+    ctx: typer.Context,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="mailing plan: CSV with date,branch_code,letters, or TOML"),
+    ] = None,
+    shares: Annotated[
+        Path | None, typer.Option("--shares", help="language shares: CSV lang,share or TOML")
+    ] = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option("--observed", help="logged inquiries: CSV date,calls — fits the contact rate"),
+    ] = None,
+    fit_baseline: Annotated[
+        bool, typer.Option("--fit-baseline", help="with --observed, fit the baseline too")
+    ] = False,
+    contact_rate: Annotated[float | None, typer.Option(help="calls per letter landed")] = None,
+    baseline: Annotated[float | None, typer.Option(help="baseline calls per day")] = None,
+    out: Annotated[Path, typer.Option("--out", help="directory for CSV and PNG")] = Path(
+        "desk-out"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """入電予測 / Expected contacts per day, hour and language from a mailing plan."""
+    if plan is None:
+        err.print(
+            "[red]送付計画がありません / no mailing plan given.[/red]\n"
+            "A forecast needs --plan FILE: a CSV with the columns date,branch_code,letters "
+            "(one row per posting day and branch) or a TOML file with [[mailing]] rows. "
+            "Optionally --shares FILE with lang,share (members' preferred languages); "
+            "without it every contact is counted as Japanese."
+        )
+        raise typer.Exit(2)
+    from shikaku.desk.charts import forecast_chart
+    from shikaku.desk.forecast import PlanError, build_forecast, fit, load_observed, load_plan
+
+    policy, desk = _settings(ctx, config)
+    cfg = desk.forecast
+    if contact_rate is not None:
+        cfg = replace(cfg, contact_rate=contact_rate)
+    if baseline is not None:
+        cfg = replace(cfg, baseline_calls_per_day=baseline)
+    try:
+        mp = load_plan(plan, shares_path=shares, languages=policy.languages)
+        fc = build_forecast(mp, cfg)
+        fit_result = None
+        obs = None
+        if observed is not None:
+            obs = load_observed(observed)
+            fit_result = fit(fc, obs, fit_baseline=fit_baseline)
+    except PlanError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    final = fit_result.forecast if fit_result else fc
+    csv_path = final.write_csv(out / "forecast.csv")
+    daily_path = final.write_daily_csv(out / "forecast_daily.csv")
+    png_path = forecast_chart(final, out / "forecast.png", observed=obs)
+    peak_i = int(final.daily.argmax())
+    summary: dict[str, Any] = {
+        "plan": str(plan),
+        "letters": mp.letters,
+        "contact_rate": final.config.contact_rate,
+        "baseline_calls_per_day": final.config.baseline_calls_per_day,
+        "first_day": final.days[0].isoformat(),
+        "last_day": final.days[-1].isoformat(),
+        "open_days": len(final.days),
+        "total_calls": round(final.total, 1),
+        "peak_day": final.days[peak_i].isoformat(),
+        "peak_day_calls": round(float(final.daily[peak_i]), 1),
+        "calls_by_language": {k: round(v, 1) for k, v in final.by_language().items()},
+        "files": [str(csv_path), str(daily_path), str(png_path)],
+        "notes": list(final.notes),
+    }
+    if fit_result:
+        summary["fit"] = {
+            "contact_rate_before": fc.config.contact_rate,
+            "contact_rate": fit_result.contact_rate,
+            "baseline_calls_per_day": fit_result.baseline_calls_per_day,
+            "days_used": fit_result.days_used,
+            "mape_before_percent": round(fit_result.mape_before, 2),
+            "mape_after_percent": round(fit_result.mape_after, 2),
+        }
+    if as_json:
+        _echo_json(summary)
+        return
+    for note in final.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    t = Table(title=f"入電予測 / contact forecast ({plan.name})")
+    t.add_column("item")
+    t.add_column("value", justify="right")
+    for key in (
+        "letters",
+        "contact_rate",
+        "baseline_calls_per_day",
+        "first_day",
+        "last_day",
+        "open_days",
+        "total_calls",
+        "peak_day",
+        "peak_day_calls",
+    ):
+        v = summary[key]
+        t.add_row(
+            key,
+            f"{v:,}"
+            if isinstance(v, int)
+            else f"{v:,.4g}"
+            if isinstance(v, float) and v < 1
+            else f"{v:,.1f}"
+            if isinstance(v, float)
+            else str(v),
+        )
+    console.print(t)
+    lt = Table(title="calls by language")
+    lt.add_column("lang")
+    lt.add_column("calls", justify="right")
+    lt.add_column("share", justify="right")
+    for lang, calls in summary["calls_by_language"].items():
+        lt.add_row(lang, f"{calls:,.0f}", f"{final.shares[lang]:.1%}")
+    console.print(lt)
+    if fit_result:
+        ft = Table(title=f"fit to observed inquiries ({fit_result.days_used} days)")
+        ft.add_column("")
+        ft.add_column("before", justify="right")
+        ft.add_column("after", justify="right")
+        ft.add_row(
+            "contact_rate", f"{fc.config.contact_rate:.4f}", f"{fit_result.contact_rate:.4f}"
+        )
+        ft.add_row(
+            "baseline/day",
+            f"{fc.config.baseline_calls_per_day:,.0f}",
+            f"{fit_result.baseline_calls_per_day:,.0f}",
+        )
+        ft.add_row("MAPE", f"{fit_result.mape_before:.1f}%", f"{fit_result.mape_after:.1f}%")
+        console.print(ft)
+    console.print("written: " + ", ".join(summary["files"]))
+
+
+# ----------------------------------------------------------------------------- staffing
+
+
+@app.command("staffing")
+def staffing_cmd(
+    ctx: typer.Context,
+    forecast: Annotated[
+        Path | None, typer.Option("--forecast", help="forecast.csv written by `desk forecast`")
+    ] = None,
+    calls: Annotated[float | None, typer.Option(help="one interval: calls offered")] = None,
+    interval_minutes: Annotated[float | None, typer.Option(help="interval length")] = None,
+    aht_seconds: Annotated[float | None, typer.Option(help="average handling time")] = None,
+    service_level: Annotated[
+        float | None, typer.Option(help="target share answered in time")
+    ] = None,
+    answer_seconds: Annotated[float | None, typer.Option(help="answer-time target")] = None,
+    max_occupancy: Annotated[float | None, typer.Option(help="occupancy cap")] = None,
+    shrinkage: Annotated[float | None, typer.Option(help="share of paid time not on calls")] = None,
+    out: Annotated[Path, typer.Option("--out", help="directory for roster CSV and PNG")] = Path(
+        "desk-out"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """必要人員 / Agents needed per interval by Erlang C (from a forecast, or one interval)."""
+    from shikaku.desk.staffing import load_forecast_csv, plan_staffing, required_agents
+
+    _, desk = _settings(ctx, config)
+    base_cfg = desk.staffing
+    cfg = replace(
+        base_cfg,
+        aht_seconds=base_cfg.aht_seconds if aht_seconds is None else aht_seconds,
+        service_level=base_cfg.service_level if service_level is None else service_level,
+        answer_seconds=base_cfg.answer_seconds if answer_seconds is None else answer_seconds,
+        max_occupancy=base_cfg.max_occupancy if max_occupancy is None else max_occupancy,
+        shrinkage=base_cfg.shrinkage if shrinkage is None else shrinkage,
+    )
+    if forecast is not None and interval_minutes not in (None, 60):
+        err.print(
+            "[red]the forecast is hourly: --interval-minutes must be 60 (or left out) "
+            "with --forecast[/red]"
+        )
+        raise typer.Exit(2)
+    if forecast is not None and calls is not None:
+        err.print(
+            "[red]--forecast と --calls は同時に指定できません / give either --forecast or "
+            "--calls, not both[/red]"
+        )
+        raise typer.Exit(2)
+    if forecast is None and calls is None:
+        err.print(
+            "[red]入力がありません / nothing to staff.[/red] Give --forecast FILE (the "
+            "forecast.csv from `shikaku desk forecast`) or one interval's figures: "
+            "--calls N [--interval-minutes --aht-seconds --service-level --answer-seconds "
+            "--max-occupancy --shrinkage]."
+        )
+        raise typer.Exit(2)
+    if calls is not None:
+        try:
+            r = required_agents(
+                calls,
+                interval_minutes=cfg.interval_minutes
+                if interval_minutes is None
+                else interval_minutes,
+                aht_seconds=cfg.aht_seconds,
+                service_level=cfg.service_level,
+                answer_seconds=cfg.answer_seconds,
+                max_occupancy=cfg.max_occupancy,
+                shrinkage=cfg.shrinkage,
+            )
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        if as_json:
+            _echo_json(r.as_dict())
+            return
+        t = Table(title="Erlang C (one interval)")
+        t.add_column("figure")
+        t.add_column("value", justify="right")
+        t.add_row("traffic_erlangs", f"{r.traffic_erlangs:.3f}")
+        for key, value in r.as_dict().items():
+            t.add_row(key, str(value) if isinstance(value, int) else f"{value:.4f}")
+        t.add_row("asa_seconds", f"{r.asa_seconds:.1f}")
+        console.print(t)
+        return
+    assert forecast is not None
+    from shikaku.desk.charts import staffing_chart
+
+    try:
+        roster = plan_staffing(load_forecast_csv(forecast), cfg)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    csv_path = roster.write_csv(out / "roster.csv")
+    png_path = staffing_chart(roster, out / "roster.png")
+    queues: list[dict[str, Any]] = []
+    for qname in roster.queues:
+        peak = roster.peak(qname)
+        assert peak is not None
+        queues.append(
+            {
+                "queue": qname,
+                "languages": list(peak.languages),
+                "peak_interval": f"{peak.day.isoformat()} {peak.hour:02d}:00",
+                "peak_calls": round(peak.calls, 1),
+                "peak_raw_agents": peak.result.raw_agents,
+                "peak_agents": peak.result.agents,
+                "agent_hours": round(roster.agent_hours(qname), 1),
+            }
+        )
+    summary: dict[str, Any] = {
+        "forecast": str(forecast),
+        "interval_minutes": cfg.interval_minutes,
+        "dedicated": list(roster.dedicated),
+        "pooled": list(roster.pooled),
+        "queues": queues,
+        "agent_hours": round(roster.agent_hours(), 1),
+        "files": [str(csv_path), str(png_path)],
+    }
+    if as_json:
+        _echo_json(summary)
+        return
+    t = Table(
+        title=f"必要人員 / staffing (SL {cfg.service_level:.0%} in "
+        f"{cfg.answer_seconds:.0f}s, occupancy ≤ {cfg.max_occupancy:.0%}, "
+        f"shrinkage {cfg.shrinkage:.0%})"
+    )
+    for col in (
+        "queue",
+        "languages",
+        "peak interval",
+        "peak calls",
+        "raw",
+        "agents",
+        "agent-hours",
+    ):
+        t.add_column(col, justify="left" if col in ("queue", "languages") else "right")
+    for q in queues:
+        t.add_row(
+            q["queue"],
+            " ".join(q["languages"]),
+            q["peak_interval"],
+            f"{q['peak_calls']:,.0f}",
+            str(q["peak_raw_agents"]),
+            str(q["peak_agents"]),
+            f"{q['agent_hours']:,.0f}",
+        )
+    console.print(t)
+    if roster.pooled:
+        console.print(
+            f"三者通訳プール / interpreter pool: {' '.join(roster.pooled)} "
+            f"(AHT × {cfg.interpreter_aht_factor})"
+        )
+    console.print("written: " + ", ".join(summary["files"]))
