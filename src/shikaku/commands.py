@@ -13,8 +13,13 @@ log = logging.getLogger(__name__)
 SUB_APPS: tuple[tuple[str, str, str, str], ...] = (
     ("shikaku.registry.cli", "app", "registry", "加入者台帳 / member registry"),
     ("shikaku.desk.cli", "app", "desk", "問い合わせ窓口 / inquiry desk"),
+    ("shikaku.issuance.cli", "app", "campaign", "資格確認書の一斉送付 / certificate mailing"),
 )
-COMMAND_MODULES: tuple[str, ...] = ("shikaku.demo", "shikaku.synth.cli", "shikaku.db.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "shikaku.demo",
+    "shikaku.synth.cli",
+    "shikaku.db.cli",
+)
 
 
 def register(app: typer.Typer) -> None:

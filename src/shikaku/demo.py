@@ -11,13 +11,64 @@ import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
-from shikaku.bootstrap import build
+from shikaku.actors import SYSTEM
+from shikaku.bootstrap import App, build
 from shikaku.config import load_settings
 from shikaku.registry.repo import branch_summary
 from shikaku.registry.tables import membership
 
 console = Console()
 SNAPSHOT = date(2025, 4, 30)  # registration status the 2025 mailing was targeted on
+ISSUE_DATE = date(2025, 7, 1)
+CAMPAIGN = "2025"
+DEMO_CAPACITY = 180  # envelopes per business day: 120,000 a day scaled to 50,000 members
+
+
+def _campaign(app: App, directory: Path) -> None:
+    """Target, plan, and print the pilot wave and the first regular wave."""
+    from shikaku.issuance.cli import print_plan
+    from shikaku.issuance.plan import generate_plan, plan_chart
+    from shikaku.issuance.runner import run_wave
+    from shikaku.issuance.service import (
+        do_create_campaign,
+        do_store_plan,
+        do_target_campaign,
+        envelopes_by_branch,
+    )
+
+    at = app.clock.now()
+    with app.engine.begin() as conn:
+        cid = do_create_campaign(
+            conn, actor=SYSTEM, at=at, name=CAMPAIGN, snapshot_date=SNAPSHOT, issue_date=ISSUE_DATE
+        )
+        report = do_target_campaign(conn, actor=SYSTEM, at=at, campaign_id=cid)
+        plan = generate_plan(
+            envelopes_by_branch(conn, cid), start=date(2025, 8, 1), capacity_per_day=DEMO_CAPACITY
+        )
+        if plan:
+            do_store_plan(conn, actor=SYSTEM, at=at, campaign_id=cid, plan=plan)
+    console.print(
+        f"対象者 / targeted: {sum(report.by_reason.values()):,} (new this run {report.added:,})"
+    )
+    if not plan:  # everything already enveloped in an earlier run
+        return
+    print_plan(plan, CAMPAIGN)
+    chart = plan_chart(plan, directory / "plan.png")
+    console.print(f"発送計画の図 / plan chart: {chart}")
+    for w in plan[:2]:
+        r = run_wave(
+            app,
+            actor=SYSTEM,
+            campaign_name=CAMPAIGN,
+            wave_code=w.code,
+            out_dir=directory / "print",
+            print_date=w.post_from,
+            workers=2,
+        )
+        console.print(
+            f"wave {w.code}: {r.prepare.envelopes:,} envelopes, "
+            f"{r.batches_total} files, manifest {r.manifest}"
+        )
 
 
 def demo(
@@ -29,11 +80,12 @@ def demo(
         bool, typer.Option("--no-serve", help="do not start the web server")
     ] = False,
 ) -> None:
-    """デモ: 合成加入者を作り支部別の集計を表示 / Build a synthetic insurer and show a summary.
+    """デモ: 合成加入者から資格確認書の発送まで / Synthetic insurer to printed certificates.
 
     Creates DIR with a SQLite database and an encryption key, synthesises MEMBERS members
-    (deterministic from SEED; skipped when the database already holds members) and prints
-    members, insured, dependants, Myna-registered and certificate needs per branch.
+    (deterministic from SEED; skipped when the database already holds members), prints a
+    summary per branch, targets the 2025 campaign, plans the waves and prints the pilot wave
+    (島根) and the first regular wave into DIR/print/. Safe to run again.
     """
     from shikaku.synth.cli import run_synth
 
@@ -57,9 +109,10 @@ def demo(
     from shikaku.registry.cli import summary_table
 
     console.print(summary_table(rows, SNAPSHOT))
+    _campaign(app, directory)
     console.print(f"データベース / database: {url}")
     if not no_serve:
-        console.print("web pages are not part of this version yet / Web画面は未実装です")
+        console.print("Web画面はまだありません / no web pages to serve yet")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from shikaku.db.meta import metadata
+from shikaku.eligibility import tables as eligibility_tables  # noqa: F401
+from shikaku.issuance import tables as issuance_tables  # noqa: F401
 from shikaku.registry import tables as registry_tables
 
 __all__ = ["metadata", "registry_tables"]

@@ -1,0 +1,302 @@
+"""Run a wave: prepare it (once), render every batch not yet printed on local worker processes
+or a Dask cluster, record each finished batch in one transaction, then write the manifest.
+
+Idempotent and resumable: kill the process at any moment and run the same command again; batches
+already recorded are skipped, others are rendered again into the same file names."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from shikaku.actors import Actor
+from shikaku.bootstrap import App
+from shikaku.domain.ids.certificate_qr import derive_key
+from shikaku.domain.mailpiece import PieceStatus
+from shikaku.issuance.manifest import (
+    employer_sections,
+    manifest_lines,
+    render_employer_lists,
+    render_volume_sheet,
+    volume_rows,
+    write_wave_outputs,
+)
+from shikaku.issuance.pieces import move_pieces, set_pages
+from shikaku.issuance.prepare import (
+    BATCH_ENVELOPES,
+    MemberRow,
+    PrepareReport,
+    build_envelope,
+    do_prepare_wave,
+    get_wave,
+)
+from shikaku.issuance.render import Envelope
+from shikaku.issuance.service import get_campaign
+from shikaku.issuance.tables import campaign, mail_piece, print_batch, wave
+from shikaku.issuance.worker import TaskResult, render_task
+from shikaku.registry.audit import write_audit
+from shikaku.registry.tables import branch
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (envelopes done in this call, envelopes in total)
+
+
+@dataclass
+class RunReport:
+    wave_code: str
+    prepare: PrepareReport
+    batches_total: int = 0
+    batches_skipped: int = 0
+    batches_rendered: int = 0
+    envelopes_rendered: int = 0
+    pages_rendered: int = 0
+    failed: list[tuple[int, list[str]]] = field(default_factory=list)
+    manifest: Path | None = None
+
+
+@contextmanager
+def make_executor(workers: int, cluster: str | None) -> Iterator[Executor]:
+    """Local processes by default; ``tcp://host:port`` sends batches to a Dask scheduler."""
+    if cluster:
+        from distributed import Client
+
+        client = Client(cluster)
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+    else:
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            yield pool
+
+
+class _WaveData:
+    """Everything needed to rebuild the wave's envelopes, read once per run."""
+
+    def __init__(self, app: App, campaign_id: int, wave_id: int, qr_key: bytes) -> None:
+        from shikaku.issuance.prepare import wave_members
+
+        with app.engine.connect() as conn:
+            pieces = conn.execute(
+                select(
+                    mail_piece.c.id,
+                    mail_piece.c.insured_person_id,
+                    mail_piece.c.batch_id,
+                    mail_piece.c.branch_code,
+                )
+                .where(mail_piece.c.wave_id == wave_id)
+                .order_by(mail_piece.c.batch_id, mail_piece.c.batch_pos)
+            ).all()
+            self.by_batch: dict[int, list[tuple[str, int]]] = {}
+            for p in pieces:
+                self.by_batch.setdefault(p.batch_id, []).append((p.id, p.insured_person_id))
+            self.branch_code = pieces[0].branch_code if pieces else ""
+            camp = (
+                conn.execute(select(campaign).where(campaign.c.id == campaign_id)).mappings().one()
+            )
+            br = (
+                conn.execute(select(branch).where(branch.c.code == self.branch_code))
+                .mappings()
+                .first()
+            )
+            rows = wave_members(conn, campaign_id, self.branch_code, statuses=("enveloped",))
+        self.households: dict[int, list[MemberRow]] = {}
+        for r in rows:
+            self.households.setdefault(r.insured_person_id, []).append(r)
+        self.issue_date = camp["issue_date"]
+        self.insurer_number = br["insurer_number"] if br else ""
+        self.insurer_name = f"{app.settings.policy.insurer_name_ja} {br['name_ja'] if br else ''}"
+        self.qr_key = qr_key
+
+    def envelopes(self, batch_id: int) -> list[Envelope]:
+        return [
+            build_envelope(
+                pid,
+                self.households[ins],
+                insurer_number=self.insurer_number,
+                insurer_name=self.insurer_name,
+                issue_date=self.issue_date,
+                qr_key=self.qr_key,
+                branch_code=self.branch_code,
+            )
+            for pid, ins in self.by_batch.get(batch_id, [])
+        ]
+
+
+def _record(app: App, actor: Actor, res: TaskResult) -> None:
+    at = app.clock.now()
+    with app.engine.begin() as conn:
+        status = conn.execute(
+            select(print_batch.c.status).where(print_batch.c.id == res.batch_id)
+        ).scalar_one()
+        if status == "printed":
+            return
+        conn.execute(
+            update(print_batch)
+            .where(print_batch.c.id == res.batch_id)
+            .values(status="printed", pages=res.pages, sha256=res.sha256, rendered_at=at)
+        )
+        set_pages(conn, res.page_ranges)
+        move_pieces(
+            conn,
+            piece_ids=[p for p, _, _ in res.page_ranges],
+            to_status=PieceStatus.PRINTED,
+            actor=actor.login,
+            at=at,
+        )
+
+
+def run_wave(
+    app: App,
+    *,
+    actor: Actor,
+    campaign_name: str,
+    wave_code: str,
+    out_dir: Path,
+    print_date: date,
+    workers: int = 1,
+    cluster: str | None = None,
+    font_path: str | None = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_ENVELOPES,
+    executor: Executor | None = None,
+) -> RunReport:
+    """See the module docstring. Pass ``executor`` to share worker processes between waves."""
+    if executor is None:
+        with make_executor(workers, cluster) as pool:
+            return run_wave(
+                app,
+                actor=actor,
+                campaign_name=campaign_name,
+                wave_code=wave_code,
+                out_dir=out_dir,
+                print_date=print_date,
+                font_path=font_path,
+                progress=progress,
+                batch_size=batch_size,
+                executor=pool,
+            )
+    qr_key = derive_key(app.cipher.master_key)
+    with app.engine.begin() as conn:
+        camp = get_campaign(conn, campaign_name)
+        campaign_id = int(camp["id"])  # type: ignore[call-overload]
+        prep = do_prepare_wave(
+            conn,
+            actor=actor,
+            at=app.clock.now(),
+            campaign_id=campaign_id,
+            wave_code=wave_code,
+            print_date=print_date,
+            qr_key=qr_key,
+            font_path=font_path,
+            batch_size=batch_size,
+            insurer_name_ja=app.settings.policy.insurer_name_ja,
+        )
+    report = RunReport(wave_code=wave_code, prepare=prep)
+    base = out_dir / f"campaign-{campaign_name}"
+    folder = base / wave_code
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.tmp"):
+        stale.unlink()  # left by a run that was killed while writing
+    with app.engine.connect() as conn:
+        w = get_wave(conn, campaign_id, wave_code)
+        wave_id = int(w["id"])  # type: ignore[call-overload]
+        batches = conn.execute(
+            select(
+                print_batch.c.id,
+                print_batch.c.file_name,
+                print_batch.c.pieces,
+                print_batch.c.status,
+            )
+            .where(print_batch.c.wave_id == wave_id)
+            .order_by(print_batch.c.seq)
+        ).all()
+        # The volume sheet and the employers' lists depend only on what prepare decided, so
+        # they render on the workers alongside the batches.
+        docs: list[Future[str]] = [
+            executor.submit(
+                render_volume_sheet,
+                str(folder / "volume-sheet.pdf"),
+                volume_rows(manifest_lines(conn, wave_id)),
+                wave_code,
+                font_path,
+            ),
+        ]
+        sections = employer_sections(
+            conn,
+            campaign_id=campaign_id,
+            branch_code=str(w["branch_code"]),
+            folder=folder,
+            wave_code=wave_code,
+        )
+        if sections:
+            docs.append(
+                executor.submit(
+                    render_employer_lists, str(folder / "employer-lists.pdf"), sections, font_path
+                )
+            )
+    report.batches_total = len(batches)
+    pending = [b for b in batches if b.status != "printed"]
+    report.batches_skipped = len(batches) - len(pending)
+    total = sum(b.pieces for b in batches)
+    if progress:
+        progress(sum(b.pieces for b in batches if b.status == "printed"), total)
+    if pending:
+        data = _WaveData(app, campaign_id, wave_id, qr_key)
+        futures: dict[Future[TaskResult], int] = {}
+        for b in pending:
+            fut = executor.submit(
+                render_task, b.id, data.envelopes(b.id), str(base / b.file_name), font_path
+            )
+            futures[fut] = b.pieces
+        for fut in as_completed(futures):
+            res = fut.result()
+            if res.problems:
+                report.failed.append((res.batch_id, res.problems))
+                log.error("preflight failed", extra={"batch_id": res.batch_id})
+                continue
+            _record(app, actor, res)
+            report.batches_rendered += 1
+            report.envelopes_rendered += futures[fut]
+            report.pages_rendered += res.pages
+            if progress:
+                progress(futures[fut], total)
+    for doc in docs:
+        doc.result()
+    with app.engine.begin() as conn:
+        report.manifest = write_wave_outputs(
+            conn, campaign_id=campaign_id, wave_id=wave_id, wave_code=wave_code, out_dir=base
+        )
+        if not report.failed:
+            remaining = conn.execute(
+                select(print_batch.c.id).where(
+                    print_batch.c.wave_id == wave_id, print_batch.c.status != "printed"
+                )
+            ).first()
+            if remaining is None:
+                conn.execute(
+                    update(wave)
+                    .where(wave.c.id == wave_id)
+                    .values(status="printed", finished_at=app.clock.now())
+                )
+        write_audit(
+            conn,
+            actor=actor,
+            at=app.clock.now(),
+            action="run-wave",
+            subject_type="wave",
+            subject_id=wave_id,
+            detail={
+                "rendered": report.batches_rendered,
+                "skipped": report.batches_skipped,
+                "failed": len(report.failed),
+            },
+        )
+    return report
