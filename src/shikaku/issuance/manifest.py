@@ -20,8 +20,9 @@ from shikaku.registry.tables import employer, membership, person
 
 MANIFEST_COLUMNS = (
     "piece_id", "batch_file", "first_page", "last_page", "postal_code", "tracking_no",
-    "branch_code", "employer_symbol", "members", "status",
+    "branch_code", "employer_symbol", "members", "inserts", "status",
 )  # fmt: skip
+FLYER = "flyer"  # every home envelope carries the マイナ保険証 flyer
 
 # Weights in grams (A4 64 g/m² ≈ 4 g; 長3 envelope ≈ 5 g; flyer ≈ 4 g). Postage classes follow
 # Japan Post's letter-size (定形) steps; the figures are configuration, not law.
@@ -41,6 +42,7 @@ class PieceLine:
     employer_symbol: str
     members: int
     status: str
+    inserts: str = FLYER
 
 
 def envelope_weight(members: int, flyer: bool = True) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import Connection, Date, and_, insert, literal, select, update
+from sqlalchemy import Connection, Date, and_, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from shikaku.actors import Actor
@@ -53,6 +53,7 @@ class PrepareReport:
     certificates: int = 0
     batches: int = 0
     exceptions: list[tuple[str, str, str]] = field(default_factory=list)  # key, rule, message
+    employers_without_address: int = 0
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,51 @@ def do_prepare_wave(
             held=held,
             report=report,
         )
+
+    # An employer without an address cannot be sent its 対象者一覧表 (nor, later, letters that
+    # come back): the home envelopes still go out, and branch staff get the members to fix.
+    no_address = set(
+        conn.execute(
+            select(employer.c.id)
+            .join(target, target.c.employer_id == employer.c.id)
+            .where(
+                target.c.campaign_id == campaign_id,
+                target.c.branch_code == branch_code,
+                target.c.status == "targeted",
+                or_(
+                    employer.c.address.is_(None),
+                    employer.c.address == "",
+                    employer.c.postal_code.is_(None),
+                ),
+            )
+            .distinct()
+        ).scalars()
+    )
+    if no_address:
+        flagged = [r for hh, _ in ok if hh[0].employer_id in no_address for r in hh]
+        ja = "事業所の住所がありません（対象者一覧表・事業所あて再送ができません）"
+        en = "the employer has no address (no list of affected staff, no re-routing possible)"
+        conn.execute(
+            insert(issuance_exception),
+            [
+                dict(
+                    campaign_id=campaign_id,
+                    wave_id=wave_id,
+                    person_id=r.person_id,
+                    branch_code=branch_code,
+                    member_key=f"{r.symbol}・{r.number}・{r.branch_no}",
+                    rule_id="employer.address_missing",
+                    message_ja=ja,
+                    message_en=en,
+                )
+                for r in flagged
+            ],
+        )
+        report.exceptions.extend(
+            (f"{r.symbol}・{r.number}・{r.branch_no}", "employer.address_missing", en)
+            for r in flagged
+        )
+        report.employers_without_address = len(no_address)
 
     # 3. Pieces sorted by postal code (barcode discount), cut into batches.
     ok.sort(key=lambda he: (he[1].postal_code, "".join(he[1].address_lines), he[1].piece_id))

@@ -34,7 +34,7 @@ from shikaku.issuance.tables import (
     target,
     wave,
 )
-from shikaku.registry.tables import membership, person
+from shikaku.registry.tables import employer, membership, person
 
 CLOCK = FixedClock.on(date(2025, 7, 25))
 
@@ -90,6 +90,16 @@ def test_wave_end_to_end(populated: Engine, cipher, tmp_path: Path) -> None:
         conn.execute(
             update(person).where(person.c.id == ins[0].insured_person_id).values(address=None)
         )
+        emp = (
+            conn.execute(
+                select(target.c.employer_id).where(
+                    target.c.insured_person_id == ins[1].insured_person_id
+                )
+            )
+            .scalars()
+            .first()
+        )
+        conn.execute(update(employer).where(employer.c.id == emp).values(address=None))
     report = run_wave(
         app,
         actor=SYSTEM,
@@ -124,12 +134,14 @@ def test_wave_end_to_end(populated: Engine, cipher, tmp_path: Path) -> None:
     assert len(printed_events) == pieces and all(n == 1 for _, n in printed_events)
     assert certs == enveloped
     assert "address.missing" in exc
+    assert "employer.address_missing" in exc  # reported, the home envelope still printed
+    assert report.prepare.employers_without_address == 1
     for b in batches:
         path = tmp_path / "campaign-t" / b.file_name
         assert path.exists() and b.status == "printed"
         assert preflight(path, expected_pages=b.pages) == []
     lines = list(csv.DictReader((folder / "manifest.csv").open(encoding="utf-8-sig")))
-    assert len(lines) == pieces
+    assert len(lines) == pieces and {ln["inserts"] for ln in lines} == {"flyer"}
     assert [ln["postal_code"] for ln in lines] == sorted(ln["postal_code"] for ln in lines) or len(
         batches
     ) > 1  # sorted within the wave: batch order follows postal order

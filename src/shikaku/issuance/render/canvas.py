@@ -7,11 +7,13 @@ Japan Post customer barcode. Colours are grey levels or CMYK tuples, as print sh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import segno
+import zxingcpp
 
 from shikaku.domain.ids.customer_barcode import ASCENDER, DESCENDER, LONG, TIMING, BarSize, bars
 from shikaku.issuance.render.font import FontUse
@@ -29,7 +31,6 @@ WHITE: Final[Color] = (1.0,)
 #: QR mask pattern. segno picks the best of 8 masks when None, which costs ~2 ms per code; a
 #: fixed mask gives an equally valid symbol (every reader handles all 8) in ~0.5 ms.
 QR_MASK: int | None = 2
-_DARK_RUN = re.compile(rb"\x01+")
 #: bar → rectangle in the barcode's unit grid (x: bar width, y: timing-bar height)
 _BAR_RECT: Final = {
     LONG: "%d 0 1 3 re",
@@ -45,6 +46,35 @@ def _fill_op(c: Color) -> str:
 
 def _stroke_op(c: Color) -> str:
     return f"{c[0]:.3f} G" if len(c) == 1 else f"{c[0]:.3f} {c[1]:.3f} {c[2]:.3f} {c[3]:.3f} K"
+
+
+def qr_matrix(payload: str, *, error: str = "m", encoder: str = "segno") -> npt.NDArray[np.uint8]:
+    """The QR symbol's modules as an n×n array of 0 (light) / 1 (dark), no quiet zone.
+
+    ``segno`` (pure Python, the default) or ``zxing`` (zxing-cpp's C++ writer, about 7× faster
+    here): certificate sheets carry one QR code per person, and in a national run encoding them
+    is most of the rendering time (docs/decisions/0008-qr-encoders.md)."""
+    if encoder == "zxing":
+        code = zxingcpp.create_barcode(
+            payload, zxingcpp.BarcodeFormat.QRCode, ec_level=error.upper()
+        )
+        img = np.asarray(code.to_image(scale=1, add_quiet_zones=False))
+        return (img == 0).astype(np.uint8)
+    if encoder != "segno":
+        raise ValueError(f"unknown QR encoder {encoder!r}")
+    matrix = segno.make(payload, error=error, micro=False, mask=QR_MASK).matrix
+    return np.array(matrix, dtype=np.uint8)
+
+
+def dark_runs(matrix: npt.NDArray[np.uint8]) -> list[tuple[int, int, int]]:
+    """(row, first column, length) of every horizontal run of dark modules."""
+    n_rows, n_cols = matrix.shape
+    padded = np.zeros((n_rows, n_cols + 2), dtype=np.int8)
+    padded[:, 1:-1] = matrix
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _, ends = np.nonzero(step == -1)  # row-major order: each run's end follows its start
+    return list(zip(rows.tolist(), starts.tolist(), (ends - starts).tolist(), strict=True))
 
 
 class Canvas:
@@ -191,12 +221,19 @@ class Canvas:
     # -- codes -------------------------------------------------------------------------------
 
     def qr(
-        self, x: float, y: float, size: float, payload: str, *, quiet: int = 4, error: str = "m"
+        self,
+        x: float,
+        y: float,
+        size: float,
+        payload: str,
+        *,
+        quiet: int = 4,
+        error: str = "m",
+        encoder: str = "segno",
     ) -> None:
         """QR code as filled rectangles: a white square of ``size`` mm at (x, y) including a
         quiet zone of ``quiet`` modules, dark modules merged into horizontal runs."""
-        code = segno.make(payload, error=error, micro=False, mask=QR_MASK)
-        matrix = code.matrix
+        matrix = qr_matrix(payload, error=error, encoder=encoder)
         n = len(matrix)
         m = size / (n + 2 * quiet) * PT  # module size in points
         x0 = x * PT + quiet * m
@@ -207,12 +244,8 @@ class Canvas:
             f"q 1 g {x * PT:.2f} {self.height_pt - (y + size) * PT:.2f} {size * PT:.2f} "
             f"{size * PT:.2f} re f 0 g {m:.4f} 0 0 {-m:.4f} {x0:.3f} {top:.3f} cm"
         ]
-        append = parts.append
-        for r, row in enumerate(matrix):
-            for run in _DARK_RUN.finditer(bytes(row)):
-                a, b = run.span()
-                append(f"{a} {r} {b - a} 1 re")
-        append("f Q")
+        parts.extend(f"{a} {r} {length} 1 re" for r, a, length in dark_runs(matrix))
+        parts.append("f Q")
         self.ops.append(" ".join(parts))
 
     def customer_barcode(

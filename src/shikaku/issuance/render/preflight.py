@@ -73,10 +73,16 @@ def preflight(path: Path | str, expected_pages: int | None = None) -> list[Probl
         problems.append(Problem("page-count", f"{count} pages, expected {expected_pages}"))
     seen_fonts: set[int] = set()
     seen_forms: set[int] = set()
+    seen_resources: set[int] = set()
 
     def walk(resources: Any, page_no: int) -> None:
         if resources is None:
             return
+        res_id = getattr(resources, "idnum", None)
+        if res_id is not None:  # pages of a batch share one resource dictionary: check it once
+            if res_id in seen_resources:
+                return
+            seen_resources.add(res_id)
         resources = resources.get_object()
         fonts = resources.get("/Font")
         if fonts is not None:
@@ -108,7 +114,7 @@ def preflight(path: Path | str, expected_pages: int | None = None) -> list[Probl
                         i,
                     )
                 )
-            walk(page.get("/Resources"), i)
+            walk(page.raw_get("/Resources") if "/Resources" in page else None, i)
     except Exception as e:
         problems.append(Problem("parse-error", f"{type(e).__name__}: {e}"))
     return problems
