@@ -14,11 +14,15 @@ SUB_APPS: tuple[tuple[str, str, str, str], ...] = (
     ("shikaku.registry.cli", "app", "registry", "加入者台帳 / member registry"),
     ("shikaku.desk.cli", "app", "desk", "問い合わせ窓口 / inquiry desk"),
     ("shikaku.issuance.cli", "app", "campaign", "資格確認書の一斉送付 / certificate mailing"),
+    ("shikaku.mail.cli", "app", "mail", "返戻郵便 / returned mail"),
+    ("shikaku.eligibility.cli", "clients_app", "clients", "照会クライアント / eligibility clients"),
+    ("shikaku.eligibility.cli", "audit_app", "audit", "照会監査ログ / eligibility audit log"),
 )
 COMMAND_MODULES: tuple[str, ...] = (
     "shikaku.demo",
     "shikaku.synth.cli",
     "shikaku.db.cli",
+    "shikaku.eligibility.cli",
 )
 
 

@@ -84,8 +84,10 @@ def demo(
 
     Creates DIR with a SQLite database and an encryption key, synthesises MEMBERS members
     (deterministic from SEED; skipped when the database already holds members), prints a
-    summary per branch, targets the 2025 campaign, plans the waves and prints the pilot wave
-    (島根) and the first regular wave into DIR/print/. Safe to run again.
+    summary per branch, targets the 2025 campaign, plans the waves, prints the pilot wave
+    (島根) and the first regular wave into DIR/print/, simulates ~3% returned letters and
+    re-routes them to employers, forecasts the inquiry desk's calls and staffing, then serves
+    the web pages on http://127.0.0.1:8000/ (unless --no-serve). Safe to run again.
     """
     from shikaku.synth.cli import run_synth
 
@@ -110,9 +112,20 @@ def demo(
 
     console.print(summary_table(rows, SNAPSHOT))
     _campaign(app, directory)
+    from shikaku.desk.demo import demo_step as desk_step
+    from shikaku.mail.demo import demo_step as mail_step
+
+    mail_step(app, console, directory)
+    desk_step(app, console, directory)
     console.print(f"データベース / database: {url}")
-    if not no_serve:
-        console.print("Web画面はまだありません / no web pages to serve yet")
+    app.engine.dispose()
+    if no_serve:
+        return
+    from shikaku.eligibility.cli import serve
+
+    ctx.obj.database_url, ctx.obj.key_file = url, directory / "shikaku.key"
+    console.print("Web画面を起動します（Ctrl-C で終了）/ serving the pages; Ctrl-C stops")
+    ctx.invoke(serve, ctx=ctx, database_url=url)
 
 
 def register(app: typer.Typer) -> None:

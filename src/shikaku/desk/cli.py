@@ -1,8 +1,10 @@
-"""``shikaku desk …``: FAQ search, content checks, contact forecast and staffing.
+"""``shikaku desk …``: FAQ search, content checks, contact forecast, staffing, inquiry log.
 
-Nothing here needs the database: the commands read the FAQ files, a mailing plan and
-configuration only. Settings come from ``--config`` (or the parent command's ``--config``, or
-``$SHIKAKU_CONFIG``): ``[policy]`` for dates and languages, ``[desk]`` for the rest.
+``search``, ``content-*``, ``staffing`` and ``forecast --plan`` read files and configuration
+only. ``forecast --campaign``, ``log`` and ``inquiries`` use the database through the parent
+command's composition root (``ctx.obj.build_app()``, so ``shikaku --database-url … desk …``).
+Settings come from ``--config`` (or the parent command's ``--config``, or ``$SHIKAKU_CONFIG``):
+``[policy]`` for dates and languages, ``[desk]`` for the rest.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -302,6 +305,19 @@ def content_hash_cmd(
 # ----------------------------------------------------------------------------- forecast
 
 
+def _app(ctx: typer.Context) -> Any:
+    """The composition root of the parent ``shikaku`` command (database, clock)."""
+    build = getattr(ctx.obj, "build_app", None)
+    if build is None:
+        err.print(
+            "[red]データベースを使うコマンドは `shikaku desk …` として実行してください / "
+            "this command needs the database: run it as `shikaku [--database-url URL] desk …`"
+            "[/red]"
+        )
+        raise typer.Exit(2)
+    return build()
+
+
 @app.command("forecast")
 def forecast_cmd(
     ctx: typer.Context,
@@ -309,15 +325,30 @@ def forecast_cmd(
         Path | None,
         typer.Option("--plan", help="mailing plan: CSV with date,branch_code,letters, or TOML"),
     ] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(
+            "--campaign",
+            help="read the plan from the database: the campaign's stored waves, envelope "
+            "counts and members' languages; fitted to the inquiry log",
+        ),
+    ] = None,
     shares: Annotated[
         Path | None, typer.Option("--shares", help="language shares: CSV lang,share or TOML")
     ] = None,
     observed: Annotated[
         Path | None,
-        typer.Option("--observed", help="logged inquiries: CSV date,calls — fits the contact rate"),
+        typer.Option(
+            "--observed",
+            help="logged inquiries: CSV date,calls — fits the contact rate "
+            "(with --campaign: instead of the inquiry log)",
+        ),
     ] = None,
     fit_baseline: Annotated[
-        bool, typer.Option("--fit-baseline", help="with --observed, fit the baseline too")
+        bool, typer.Option("--fit-baseline", help="when fitting, fit the baseline too")
+    ] = False,
+    no_fit: Annotated[
+        bool, typer.Option("--no-fit", help="with --campaign: do not fit to the inquiry log")
     ] = False,
     contact_rate: Annotated[float | None, typer.Option(help="calls per letter landed")] = None,
     baseline: Annotated[float | None, typer.Option(help="baseline calls per day")] = None,
@@ -328,16 +359,21 @@ def forecast_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """入電予測 / Expected contacts per day, hour and language from a mailing plan."""
-    if plan is None:
+    if plan is None and campaign is None:
+        err.print("[red]送付計画がありません / no mailing plan given.[/red]")
         err.print(
-            "[red]送付計画がありません / no mailing plan given.[/red]\n"
-            "A forecast needs --plan FILE: a CSV with the columns date,branch_code,letters "
-            "(one row per posting day and branch) or a TOML file with [[mailing]] rows. "
-            "Optionally --shares FILE with lang,share (members' preferred languages); "
-            "without it every contact is counted as Japanese."
+            "A forecast needs a mailing plan, either --campaign NAME (the campaign's waves "
+            "stored by `shikaku campaign plan NAME`; members' languages and the inquiry log "
+            "are read from the database) or --plan FILE: a CSV with the columns "
+            "date,branch_code,letters (one row per posting day and branch) or a TOML file with "
+            "[[mailing]] rows. With --plan, optionally --shares FILE with lang,share (members' "
+            "preferred languages); without it every contact is counted as Japanese.",
+            markup=False,
         )
         raise typer.Exit(2)
-    from shikaku.desk.charts import forecast_chart
+    if plan is not None and campaign is not None:
+        err.print("[red]--plan と --campaign はどちらか一方 / give --plan or --campaign[/red]")
+        raise typer.Exit(2)
     from shikaku.desk.forecast import PlanError, build_forecast, fit, load_observed, load_plan
 
     policy, desk = _settings(ctx, config)
@@ -346,25 +382,76 @@ def forecast_cmd(
         cfg = replace(cfg, contact_rate=contact_rate)
     if baseline is not None:
         cfg = replace(cfg, baseline_calls_per_day=baseline)
+    extra: dict[str, Any] = {}
     try:
-        mp = load_plan(plan, shares_path=shares, languages=policy.languages)
-        fc = build_forecast(mp, cfg)
-        fit_result = None
-        obs = None
-        if observed is not None:
-            obs = load_observed(observed)
-            fit_result = fit(fc, obs, fit_baseline=fit_baseline)
+        obs_file = load_observed(observed) if observed is not None else None
+        if campaign is not None:
+            from shikaku.desk.campaign import forecast_for_campaign
+
+            app_ = _app(ctx)
+            with app_.engine.connect() as conn:
+                cf = forecast_for_campaign(
+                    conn,
+                    campaign,
+                    config=cfg,
+                    languages=policy.languages,
+                    fit_to_log=not no_fit,
+                    fit_baseline=fit_baseline,
+                    observed=obs_file,
+                )
+            mp, fc, fit_result, obs = cf.plan, cf.unfitted, cf.fit, dict(cf.observed) or None
+            notes = list(cf.notes)
+            extra = {"campaign": campaign, "waves": len(cf.waves)}
+            source = f"campaign {campaign}"
+        else:
+            assert plan is not None
+            mp = load_plan(plan, shares_path=shares, languages=policy.languages)
+            fc = build_forecast(mp, cfg)
+            notes = list(fc.notes)
+            obs = obs_file
+            fit_result = fit(fc, obs, fit_baseline=fit_baseline) if obs is not None else None
+            source = str(plan)
     except PlanError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
+    _report_forecast(
+        source=source,
+        title=plan.name if plan is not None else source,
+        letters=mp.letters,
+        fc=fc,
+        fit_result=fit_result,
+        obs=obs,
+        notes=notes,
+        out=out,
+        as_json=as_json,
+        extra=extra,
+    )
+
+
+def _report_forecast(
+    *,
+    source: str,
+    title: str,
+    letters: int,
+    fc: Any,
+    fit_result: Any,
+    obs: dict[Any, float] | None,
+    notes: list[str],
+    out: Path,
+    as_json: bool,
+    extra: dict[str, Any],
+) -> None:
+    from shikaku.desk.charts import forecast_chart
+
     final = fit_result.forecast if fit_result else fc
     csv_path = final.write_csv(out / "forecast.csv")
     daily_path = final.write_daily_csv(out / "forecast_daily.csv")
     png_path = forecast_chart(final, out / "forecast.png", observed=obs)
     peak_i = int(final.daily.argmax())
     summary: dict[str, Any] = {
-        "plan": str(plan),
-        "letters": mp.letters,
+        "plan": source,
+        **extra,
+        "letters": letters,
         "contact_rate": final.config.contact_rate,
         "baseline_calls_per_day": final.config.baseline_calls_per_day,
         "first_day": final.days[0].isoformat(),
@@ -375,7 +462,7 @@ def forecast_cmd(
         "peak_day_calls": round(float(final.daily[peak_i]), 1),
         "calls_by_language": {k: round(v, 1) for k, v in final.by_language().items()},
         "files": [str(csv_path), str(daily_path), str(png_path)],
-        "notes": list(final.notes),
+        "notes": notes,
     }
     if fit_result:
         summary["fit"] = {
@@ -389,12 +476,13 @@ def forecast_cmd(
     if as_json:
         _echo_json(summary)
         return
-    for note in final.notes:
+    for note in notes:
         console.print(f"[yellow]{note}[/yellow]")
-    t = Table(title=f"入電予測 / contact forecast ({plan.name})")
+    t = Table(title=f"入電予測 / contact forecast ({title})")
     t.add_column("item")
     t.add_column("value", justify="right")
     for key in (
+        *extra,
         "letters",
         "contact_rate",
         "baseline_calls_per_day",
@@ -596,3 +684,218 @@ def staffing_cmd(
             f"(AHT × {cfg.interpreter_aht_factor})"
         )
     console.print("written: " + ", ".join(summary["files"]))
+
+
+# ----------------------------------------------------------------------------- inquiry log
+
+
+def _vocabulary(ctx: typer.Context, config: Path | None) -> Any:
+    from shikaku.desk.service import DeskVocabulary
+
+    policy, desk = _settings(ctx, config)
+    base = load_content(
+        desk.content_dir,
+        desk.languages,
+        core_size=desk.core_size,
+        min_source_entries=desk.min_source_entries,
+        complete_langs=desk.complete_languages,
+    )
+    return DeskVocabulary.from_base(base, policy.languages)
+
+
+@app.command("log")
+def log_cmd(
+    ctx: typer.Context,
+    category: Annotated[
+        str, typer.Option("--category", help="FAQ category (certificate, myna-card, …) or entry id")
+    ],
+    operator: Annotated[
+        str,
+        typer.Option("--operator", envvar="SHIKAKU_OPERATOR", help="who took the contact"),
+    ],
+    channel: Annotated[str, typer.Option(help="phone / mail / web / counter")] = "phone",
+    lang: Annotated[str, typer.Option("--lang", help="caller's language code")] = "ja",
+    caller: Annotated[str, typer.Option("--caller", help="member / employer / clinic / other")] = (
+        "member"
+    ),
+    outcome: Annotated[
+        str, typer.Option(help="answered / escalated / callback / referred / abandoned")
+    ] = "answered",
+    faq_entry: Annotated[
+        str | None, typer.Option("--faq-entry", help="FAQ entry id the answer came from")
+    ] = None,
+    insurer_number: Annotated[str | None, typer.Option(help="保険者番号 (optional)")] = None,
+    symbol: Annotated[str | None, typer.Option(help="記号")] = None,
+    number: Annotated[str | None, typer.Option(help="番号")] = None,
+    branch_no: Annotated[str | None, typer.Option(help="枝番")] = None,
+    interpreter: Annotated[
+        bool, typer.Option("--interpreter/--no-interpreter", help="an interpreter was used")
+    ] = False,
+    follow_up: Annotated[str | None, typer.Option(help="what is left to do")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="follow-up due date YYYY-MM-DD")] = None,
+    note: Annotated[str | None, typer.Option(help="short note (never a My Number)")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="time of the contact (default: now), ISO 8601")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """問い合わせを記録する / Record one inquiry in the log."""
+    from shikaku.desk.service import InquiryError, desk_actor, do_record_inquiry
+
+    vocab = _vocabulary(ctx, config)
+    app_ = _app(ctx)
+    try:
+        with app_.engine.begin() as conn:
+            rec = do_record_inquiry(
+                conn,
+                actor=desk_actor(operator),
+                at=app_.clock.now(),
+                operator=operator,
+                contacted_at=at,
+                channel=channel,
+                language=lang,
+                caller_type=caller,
+                category=category,
+                outcome=outcome,
+                faq_entry_id=faq_entry,
+                insurer_number=insurer_number,
+                symbol=symbol,
+                number=number,
+                branch_no=branch_no,
+                interpreter_used=interpreter,
+                follow_up=follow_up,
+                follow_up_due=due,
+                note=note,
+                vocabulary=vocab,
+            )
+    except InquiryError as exc:
+        if as_json:
+            _echo_json(
+                {
+                    "errors": [
+                        {
+                            "field": p.field,
+                            "rule_id": p.rule_id,
+                            "message_ja": p.message_ja,
+                            "message_en": p.message_en,
+                        }
+                        for p in exc.problems
+                    ]
+                }
+            )
+        else:
+            for p in exc.problems:
+                err.print(f"[red]✗ {p.field}[/red] ({p.rule_id}): {p.message_ja} / {p.message_en}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        _echo_json(
+            {
+                "id": rec.id,
+                "language": rec.language,
+                "membership_id": rec.membership_id,
+                "branch_code": rec.branch_code,
+                "notices": list(rec.notices),
+            }
+        )
+        return
+    for notice in rec.notices:
+        console.print(f"[yellow]{notice}[/yellow]")
+    linked = f", 資格 membership #{rec.membership_id}" if rec.membership_id else ""
+    console.print(f"記録しました / recorded inquiry #{rec.id} ({rec.language}{linked})")
+
+
+def _day_opt(value: str | None, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        err.print(f"[red]{name}: 日付は YYYY-MM-DD / write the date as YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command("inquiries")
+def inquiries_cmd(
+    ctx: typer.Context,
+    from_: Annotated[str | None, typer.Option("--from", help="first day YYYY-MM-DD")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="last day YYYY-MM-DD")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="language code")] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="category or FAQ entry id")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="substring of note, follow-up, FAQ id, operator")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="phone / mail / web / counter")] = None,
+    outcome: Annotated[str | None, typer.Option(help="outcome code")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most N rows (default: 50 shown, all exported)")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="export the matching inquiries to this CSV file")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """問い合わせ記録の検索・出力 / Search the inquiry log, or export it as CSV."""
+    from shikaku.desk.service import export_inquiries, search_inquiries
+
+    filters: dict[str, Any] = {
+        "from_": _day_opt(from_, "--from"),
+        "to": _day_opt(to, "--to"),
+        "language": lang,
+        "category": category,
+        "text": text,
+        "channel": channel,
+        "outcome": outcome,
+    }
+    app_ = _app(ctx)
+    with app_.engine.connect() as conn:
+        if csv_out is not None:
+            n = export_inquiries(conn, csv_out, limit=limit, **filters)
+            console.print(f"{n:,} 件を出力しました / exported {n:,} inquiries to {csv_out}")
+            return
+        rows = search_inquiries(conn, limit=limit or 50, **filters)
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "id": r.id,
+                    "at": r.at.isoformat(timespec="seconds"),
+                    "operator": r.operator,
+                    "channel": r.channel,
+                    "language": r.language,
+                    "caller_type": r.caller_type,
+                    "category": r.category,
+                    "faq_entry_id": r.faq_entry_id,
+                    "member_key": r.member_key or None,
+                    "membership_id": r.membership_id,
+                    "interpreter_used": r.interpreter_used,
+                    "outcome": r.outcome,
+                    "follow_up": r.follow_up,
+                    "follow_up_due": r.follow_up_due.isoformat() if r.follow_up_due else None,
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        console.print("該当なし / no matching inquiry")
+        raise typer.Exit(1)
+    t = Table(title=f"問い合わせ記録 / inquiries ({len(rows)})")
+    for col in ("#", "at", "ch", "lang", "caller", "category", "faq", "member", "outcome", "due"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(
+            str(r.id),
+            r.at.strftime("%Y-%m-%d %H:%M"),
+            r.channel,
+            r.language + (" +通訳" if r.interpreter_used else ""),
+            r.caller_type,
+            r.category,
+            r.faq_entry_id or "",
+            r.member_key,
+            r.outcome,
+            r.follow_up_due.isoformat() if r.follow_up_due else "",
+        )
+    console.print(t)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -172,18 +172,31 @@ def _parse_row(line: int, rec: dict[str, str], cipher: MyNumberCipher | None) ->
     )
 
 
-def read_feed(path: Path, cipher: MyNumberCipher | None) -> tuple[list[FeedRow], list[Reject]]:
-    """Parse and validate every row; never raises for a bad row."""
-    raw = path.read_bytes()
+def read_csv_records(
+    raw: bytes,
+    required: Sequence[str],
+    *,
+    source: str = "file",
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[tuple[int, dict[str, str]]], list[Reject]]:
+    """Decode (UTF-8 with or without BOM, or Shift_JIS) and split a CSV with a header row into
+    ``(line number, {column: value})`` records; lines that cannot be decoded or have the wrong
+    number of columns become rejects. ``aliases`` renames header names (say Japanese ones) to
+    column names. Raises :class:`FeedFileError` for a missing header or missing ``required``
+    columns. Shared by every CSV intake (Myna-status feed, returned mail)."""
     lines = list(_decode_lines(raw))
     if not lines or lines[0][1] is None:
-        raise FeedFileError(f"{path}: no readable header / ヘッダー行を読めません")
-    header = next(csv.reader([lines[0][1]]))
+        raise FeedFileError(f"{source}: no readable header / ヘッダー行を読めません")
+    header = next(csv.reader([lines[0][1]]), [])
     header = [h.strip().lstrip("\ufeff") for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if aliases:
+        header = [aliases.get(h, h) for h in header]
+    missing = [c for c in required if c not in header]
     if missing:
-        raise FeedFileError(f"{path}:1: missing columns / 必須列がありません: {', '.join(missing)}")
-    rows: list[FeedRow] = []
+        raise FeedFileError(
+            f"{source}:1: missing columns / 必須列がありません: {', '.join(missing)}"
+        )
+    records: list[tuple[int, dict[str, str]]] = []
     rejects: list[Reject] = []
     for line_no, line_text in lines[1:]:
         if line_text is None:
@@ -211,7 +224,15 @@ def read_feed(path: Path, cipher: MyNumberCipher | None) -> tuple[list[FeedRow],
                 )
             )
             continue
-        rec = dict(zip(header, values, strict=True))
+        records.append((line_no, dict(zip(header, values, strict=True))))
+    return records, rejects
+
+
+def read_feed(path: Path, cipher: MyNumberCipher | None) -> tuple[list[FeedRow], list[Reject]]:
+    """Parse and validate every row; never raises for a bad row."""
+    records, rejects = read_csv_records(path.read_bytes(), REQUIRED_COLUMNS, source=str(path))
+    rows: list[FeedRow] = []
+    for line_no, rec in records:
         try:
             rows.append(_parse_row(line_no, rec, cipher))
         except ValidationError as err:
@@ -442,4 +463,12 @@ def write_rejects(path: Path, rejects: list[Reject]) -> None:
             w.writerow([rj.line, rj.field, rj.rule_id, rj.message_ja, rj.message_en])
 
 
-__all__ = ["FeedFileError", "ImportReport", "Reject", "do_import_myna_status", "read_feed"]
+__all__ = [
+    "FeedFileError",
+    "ImportReport",
+    "Reject",
+    "do_import_myna_status",
+    "read_csv_records",
+    "read_feed",
+    "write_rejects",
+]

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Engine, text
 
 from shikaku.actors import SYSTEM
@@ -46,6 +47,9 @@ POPULATION_TABLES: tuple[str, ...] = (
 )
 #: Rows per chunk handed to COPY / executemany (progress is reported per chunk).
 LOAD_CHUNK_ROWS = 50_000
+#: Send COPY data from a separate thread, so the next chunk is formatted while the server
+#: parses this one (psycopg's QueuedLibpqWriter).
+COPY_WRITER_THREAD = True
 #: My Numbers per encryption task.
 ENCRYPT_CHUNK = 100_000
 #: Sequences to move past the explicit ids (PostgreSQL).
@@ -393,6 +397,47 @@ class _Timer:
         self._t = now
 
 
+@dataclass
+class _Run:
+    """Everything one load needs, handed to the dialect's loader."""
+
+    population: Population
+    job: EncryptionJob
+    report: LoadProgress
+    replace: bool
+    at: datetime
+    defer: bool
+    timer: _Timer
+    name_ja: str
+    name_en: str
+
+    def tables(self) -> Iterator[tuple[str, Table]]:
+        """Tables in load order; ``my_number`` waits for the encryption."""
+        for name, table in self.population.tables().items():
+            if name == "my_number":
+                table = my_number_table(self.population, self.job.result())
+                self.timer.lap("encrypt (wait)")
+            yield name, table
+
+    def seed(self, conn: Connection) -> None:
+        do_seed_reference_data(
+            conn, actor=SYSTEM, at=self.at, name_ja=self.name_ja, name_en=self.name_en
+        )
+
+    def audit(self, conn: Connection, rows: dict[str, int]) -> None:
+        pop = self.population
+        detail = {"members": pop.members, "seed": pop.seed, "as_of": pop.as_of, "rows": rows}
+        write_audit(
+            conn,
+            actor=SYSTEM,
+            at=self.at,
+            action="synth-load",
+            subject_type="insurer",
+            subject_id=1,
+            detail=detail,
+        )
+
+
 def load(
     engine: Engine,
     population: Population,
@@ -429,32 +474,13 @@ def load(
     job = EncryptionJob(numbers, cipher, workers=encrypt_workers, progress=report)
     if encrypt_workers == 0:
         timer.lap("encrypt")
+    run = _Run(population, job, report, replace, at, defer_constraints, timer, name_ja, name_en)
     try:
         dialect = engine.dialect.name
         if dialect == "postgresql":
-            rows = _load_postgresql(
-                engine,
-                population,
-                job,
-                report,
-                replace,
-                at,
-                defer_constraints,
-                timer,
-                (name_ja, name_en),
-            )
+            rows = _load_postgresql(engine, run)
         elif dialect == "sqlite":
-            rows = _load_sqlite(
-                engine,
-                population,
-                job,
-                report,
-                replace,
-                at,
-                defer_constraints,
-                timer,
-                (name_ja, name_en),
-            )
+            rows = _load_sqlite(engine, run)
         else:
             raise NotImplementedError(f"bulk load into {dialect} / {dialect} には未対応です")
     finally:
@@ -469,76 +495,43 @@ def load(
     return stats
 
 
-def _tables_to_load(population: Population, job: EncryptionJob) -> Iterator[tuple[str, Table]]:
-    for name, table in population.tables().items():
-        if name == "my_number":
-            yield name, my_number_table(population, job.result())
-        else:
-            yield name, table
-
-
-def _audit(conn: Connection, population: Population, at: datetime, rows: dict[str, int]) -> None:
-    write_audit(
-        conn,
-        actor=SYSTEM,
-        at=at,
-        action="synth-load",
-        subject_type="insurer",
-        subject_id=1,
-        detail={
-            "members": population.members,
-            "seed": population.seed,
-            "as_of": population.as_of,
-            "rows": rows,
-        },
-    )
-
-
-def _load_postgresql(
-    engine: Engine,
-    population: Population,
-    job: EncryptionJob,
-    report: LoadProgress,
-    replace: bool,
-    at: datetime,
-    defer: bool,
-    timer: _Timer,
-    names: tuple[str, str],
-) -> dict[str, int]:
+def _load_postgresql(engine: Engine, run: _Run) -> dict[str, int]:
     rows: dict[str, int] = {}
-    with engine.connect() as conn, conn.begin():
-        _refuse_or_clear(conn, replace)
-        do_seed_reference_data(conn, actor=SYSTEM, at=at, name_ja=names[0], name_en=names[1])
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur:
-            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            deferred = _pg_defer(cur, POPULATION_TABLES) if defer else _Deferred()
-            timer.lap("prepare")
-            for name, table in _tables_to_load(population, job):
-                if name == "my_number":
-                    timer.lap("encrypt (wait)")
-                n = len(next(iter(table.values())))
-                with cur.copy(f"COPY {name} ({', '.join(table)}) FROM STDIN") as copy:
-                    for start, stop in _chunks(n, LOAD_CHUNK_ROWS):
-                        copy.write(copy_text(table, start, stop))
-                        report(name, stop, n)
-                rows[name] = n
-                timer.lap(name)
-            for i, ddl in enumerate(deferred.restore, 1):
-                cur.execute(ddl)
-                report("indexes", i, len(deferred.restore))
-            for t in ID_TABLES:
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {t}))"
-                )
-            timer.lap("indexes")
-        _audit(conn, population, at, rows)
     with engine.connect() as conn:
+        with conn.begin():
+            _refuse_or_clear(conn, run.replace)
+            run.seed(conn)
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                deferred = _pg_defer(cur, POPULATION_TABLES) if run.defer else _Deferred()
+                run.timer.lap("prepare")
+                for name, table in run.tables():
+                    n = len(next(iter(table.values())))
+                    sql = f"COPY {name} ({', '.join(table)}) FROM STDIN"
+                    writer = QueuedLibpqWriter(cur) if COPY_WRITER_THREAD else None
+                    with cur.copy(sql, writer=writer) as copy:
+                        for start, stop in _chunks(n, LOAD_CHUNK_ROWS):
+                            copy.write(copy_text(table, start, stop))
+                            run.report(name, stop, n)
+                    rows[name] = n
+                    run.timer.lap(name)
+                for i, ddl in enumerate(deferred.restore, 1):
+                    cur.execute(ddl)
+                    run.report("indexes", i, len(deferred.restore))
+                for t in ID_TABLES:  # later inserts take ids after ours
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {t}))"
+                    )
+                run.timer.lap("indexes")
+            run.audit(conn, rows)
+        run.timer.lap("commit")
+        # Fresh statistics, so the first queries on a million rows get sensible plans.
         conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql(f"ANALYZE {', '.join(POPULATION_TABLES)}")
-    timer.lap("analyze")
+    run.timer.lap("analyze")
     return rows
 
 
@@ -546,69 +539,52 @@ def _pragma(con: sqlite3.Connection, name: str) -> Any:
     return con.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-def _load_sqlite(
-    engine: Engine,
-    population: Population,
-    job: EncryptionJob,
-    report: LoadProgress,
-    replace: bool,
-    at: datetime,
-    defer: bool,
-    timer: _Timer,
-    names: tuple[str, str],
-) -> dict[str, int]:
+def _load_sqlite(engine: Engine, run: _Run) -> dict[str, int]:
     rows: dict[str, int] = {}
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
         fresh = not _has_members(conn)
         conn.rollback()
-        saved = {
-            p: _pragma(raw, p) for p in ("synchronous", "cache_size", "temp_store", "foreign_keys")
-        }
+        pragmas = ("synchronous", "cache_size", "temp_store", "foreign_keys")
+        saved = {p: _pragma(raw, p) for p in pragmas}
         try:
-            # Pragmas can only change outside a transaction. synchronous=OFF risks the file
-            # only on an OS crash or power cut, and only a file with no members yet.
+            # Pragmas change only outside a transaction. synchronous=OFF puts the file at risk
+            # only on an OS crash or power cut, and only while it holds no members yet.
             if fresh:
                 raw.execute("PRAGMA synchronous=OFF")
             raw.execute("PRAGMA cache_size=-262144")  # 256 MiB
             raw.execute("PRAGMA temp_store=MEMORY")
-            if defer:
+            if run.defer:
                 raw.execute("PRAGMA foreign_keys=OFF")  # checked set-wise at the end
             with conn.begin():
-                if not raw.in_transaction:
+                if not raw.in_transaction:  # DDL below must not autocommit
                     raw.execute("BEGIN")
-                _refuse_or_clear(conn, replace)
-                do_seed_reference_data(
-                    conn, actor=SYSTEM, at=at, name_ja=names[0], name_en=names[1]
-                )
-                deferred = _sqlite_defer(raw, POPULATION_TABLES) if defer else _Deferred()
-                timer.lap("prepare")
-                for name, table in _tables_to_load(population, job):
-                    if name == "my_number":
-                        timer.lap("encrypt (wait)")
+                _refuse_or_clear(conn, run.replace)
+                run.seed(conn)
+                deferred = _sqlite_defer(raw, POPULATION_TABLES) if run.defer else _Deferred()
+                run.timer.lap("prepare")
+                for name, table in run.tables():
                     n = len(next(iter(table.values())))
-                    sql = (
-                        f"INSERT INTO {name} ({', '.join(table)}) "
-                        f"VALUES ({', '.join('?' * len(table))})"
-                    )
+                    marks = ", ".join("?" * len(table))
+                    sql = f"INSERT INTO {name} ({', '.join(table)}) VALUES ({marks})"
                     for start, stop in _chunks(n, LOAD_CHUNK_ROWS):
                         raw.executemany(sql, sqlite_rows(table, start, stop))
-                        report(name, stop, n)
+                        run.report(name, stop, n)
                     rows[name] = n
-                    timer.lap(name)
+                    run.timer.lap(name)
                 for i, ddl in enumerate(deferred.restore, 1):
                     raw.execute(ddl)
-                    report("indexes", i, len(deferred.restore))
-                if defer and saved["foreign_keys"]:
+                    run.report("indexes", i, len(deferred.restore))
+                if run.defer and saved["foreign_keys"]:
                     for t in POPULATION_TABLES:
-                        bad = raw.execute(f"PRAGMA foreign_key_check({t})").fetchone()
-                        if bad is not None:
+                        if raw.execute(f"PRAGMA foreign_key_check({t})").fetchone() is not None:
                             raise LoadError(
                                 f"foreign key violation in {t} / {t} に外部キー違反があります"
                             )
-                timer.lap("indexes")
-                _audit(conn, population, at, rows)
+                run.timer.lap("indexes")
+                run.audit(conn, rows)
+            run.timer.lap("commit")
         finally:
             if raw.in_transaction:
                 raw.rollback()

@@ -1,0 +1,127 @@
+"""Ids of the returned-mail flow, in Python and as portable SQL (for set-based re-routing).
+
+* Re-routed pieces: 12 digits like issuance pieces — campaign (2) + branch code + 50 (2) +
+  sequence (7) + Luhn digit. Branch codes are 01–47, so the third and fourth digits (51–97)
+  never collide with an issuance piece id, and the branch can still be read off the id.
+* Employer envelopes (one per employer and run; in the cover letter's QR code): 13 digits —
+  ``9`` + branch (2) + sequence (9) + Luhn digit. A different length, so a scanner can never
+  confuse an envelope with a piece.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Integer, String, cast, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import GenericFunction
+
+from shikaku.issuance.pieces import is_valid_piece_id, luhn_digit
+
+REROUTE_BRANCH_OFFSET = 50
+ENVELOPE_PREFIX = "9"
+PIECE_ID_LENGTH = 12
+ENVELOPE_ID_LENGTH = 13
+
+
+class IdKind(StrEnum):
+    PIECE = "piece"  # a home piece from an issuance wave
+    REROUTED_PIECE = "rerouted-piece"  # a piece re-sent to the employer
+    ENVELOPE = "envelope"  # an employer envelope holding re-routed pieces
+    INVALID = "invalid"
+
+
+def reroute_piece_id(campaign_id: int, branch_code: str, seq: int) -> str:
+    body = f"{campaign_id % 100:02d}{int(branch_code) + REROUTE_BRANCH_OFFSET:02d}{seq:07d}"
+    return body + luhn_digit(body)
+
+
+def envelope_id(branch_code: str, seq: int) -> str:
+    body = f"{ENVELOPE_PREFIX}{branch_code}{seq:09d}"
+    return body + luhn_digit(body)
+
+
+def normalise_id(text: str) -> str:
+    """Digits only: scanners and staff add spaces, hyphens and full-width digits."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
+
+
+def classify(value: str) -> IdKind:
+    """What an id (already normalised) is, by length, check digit and number space."""
+    if len(value) == PIECE_ID_LENGTH and is_valid_piece_id(value):
+        return IdKind.REROUTED_PIECE if int(value[2:4]) > REROUTE_BRANCH_OFFSET else IdKind.PIECE
+    if (
+        len(value) == ENVELOPE_ID_LENGTH
+        and value.isdigit()
+        and value.startswith(ENVELOPE_PREFIX)
+        and luhn_digit(value[:-1]) == value[-1]
+    ):
+        return IdKind.ENVELOPE
+    return IdKind.INVALID
+
+
+# -- SQL ----------------------------------------------------------------------------------------
+
+
+class zpad(GenericFunction[Any]):
+    """``zpad(n, width)``: the integer ``n`` as text, zero-padded to ``width`` digits."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(zpad, "sqlite")
+def _zpad_sqlite(element: zpad, compiler: Any, **kw: Any) -> str:
+    n, width = list(element.clauses)
+    return f"printf('%0{int(width.value)}d', {compiler.process(n, **kw)})"
+
+
+@compiles(zpad, "postgresql")
+def _zpad_pg(element: zpad, compiler: Any, **kw: Any) -> str:
+    n, width = list(element.clauses)
+    return f"lpad(CAST({compiler.process(n, **kw)} AS TEXT), {int(width.value)}, '0')"
+
+
+def luhn_sql(body: ColumnElement[Any], length: int) -> ColumnElement[Any]:
+    """SQL for ``body || luhn_digit(body)`` where ``body`` is a text of ``length`` digits.
+
+    The same rule as :func:`shikaku.issuance.pieces.luhn_digit`: from the right, every other
+    digit starting with the last is doubled (minus 9 when over 9)."""
+    from sqlalchemy import case
+
+    terms: list[ColumnElement[Any]] = []
+    for pos in range(1, length + 1):
+        d = cast(func.substr(body, pos, 1), Integer)
+        if (length - pos) % 2 == 0:
+            terms.append(case((d >= 5, d * 2 - 9), else_=d * 2))
+        else:
+            terms.append(d)
+    total: ColumnElement[Any] = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    check = (10 - total % 10) % 10
+    return body + cast(check, String)
+
+
+def reroute_piece_id_sql(
+    campaign_id: ColumnElement[Any], branch_code: ColumnElement[Any], seq: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    body = (
+        zpad(campaign_id % 100, 2)
+        + zpad(cast(branch_code, Integer) + REROUTE_BRANCH_OFFSET, 2)
+        + zpad(seq, 7)
+    )
+    return luhn_sql(body, 11)
+
+
+def envelope_id_sql(branch_code: ColumnElement[Any], seq: ColumnElement[Any]) -> ColumnElement[Any]:
+    return luhn_sql(ENVELOPE_PREFIX + branch_code + zpad(seq, 9), 12)
+
+
+def reroute_seq_sql(piece_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The sequence part of a re-routed piece id (digits 5–11)."""
+    return cast(func.substr(piece_id, 5, 7), Integer)

@@ -1,0 +1,186 @@
+"""CSV intake of returned mail (``shikaku mail import FILE.csv``) from the post office or the
+scanning station.
+
+UTF-8 (with or without BOM) or Shift_JIS, header row first; English or Japanese headers:
+
+    piece_id,tracking_no,returned_on,reason          管理番号,追跡番号,返戻日,還付事由
+
+Each row names a piece by its id (or an employer envelope id) or by its 特定記録 number. The
+good rows are applied in one transaction; every other row is answered by line number with a
+rule id and a Japanese and English message (unknown piece, never posted, future date, unknown
+reason, undecodable line, …) in ``FILE.csv.results.csv``. Rows for returns already recorded —
+earlier in the file, in an earlier file, or by a scanner — are reported as duplicates and change
+nothing; a file whose SHA-256 was imported before is skipped as a whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, and_, insert, select
+
+from shikaku.actors import Actor
+from shikaku.mail.reasons import DEFAULT_RULES, Reason, ReturnRules, parse_reason
+from shikaku.mail.returns import Outcome, ReturnInput, RowResult, parse_input
+from shikaku.mail.service import do_record_returns
+from shikaku.registry.feeds import Reject, read_csv_records, write_rejects
+from shikaku.registry.tables import import_run
+
+KIND = "returned-mail"
+HEADER_ALIASES = {
+    "管理番号": "piece_id",
+    "郵便物番号": "piece_id",
+    "追跡番号": "tracking_no",
+    "お問い合わせ番号": "tracking_no",
+    "返戻日": "returned_on",
+    "還付日": "returned_on",
+    "還付事由": "reason",
+    "返戻理由": "reason",
+}
+REQUIRED = ("returned_on", "reason")
+
+
+@dataclass
+class IntakeReport:
+    file: Path
+    sha256: str
+    already_imported: bool = False
+    rows_total: int = 0
+    recorded: int = 0
+    by_action: dict[str, int] = field(default_factory=dict)
+    duplicates: list[RowResult] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    results_file: Path | None = None
+
+
+@lru_cache(maxsize=256)
+def _reason(text: str) -> Reason | None:
+    return parse_reason(text)
+
+
+def _fast_input(line: int, rec: dict[str, str], today: date) -> ReturnInput | None:
+    """The common clean row (ASCII digits, ISO date, a known reason) without the general
+    parser's normalisation; None sends the row to :func:`parse_input`."""
+    pid = rec.get("piece_id", "").strip()
+    trk = rec.get("tracking_no", "").strip()
+    day = rec["returned_on"].strip()
+    reason = _reason(rec["reason"])
+    if reason is None or len(day) != 10 or not (pid.isdigit() or (not pid and trk.isdigit())):
+        return None
+    try:
+        returned_on = date.fromisoformat(day)
+    except ValueError:
+        return None
+    if returned_on > today or (pid and len(pid) != 12):
+        return None
+    from shikaku.mail.ids import IdKind, classify
+
+    if pid and classify(pid) == IdKind.INVALID:
+        return None
+    if not pid and not 10 <= len(trk) <= 20:
+        return None
+    return ReturnInput(line, pid or None, trk or None, returned_on, reason)
+
+
+def _reject(r: RowResult, field_name: str) -> Reject:
+    return Reject(r.line, field_name, r.rule_id, r.message_ja, r.message_en)
+
+
+_FIELD_OF = {
+    Outcome.INVALID_ID: "piece_id",
+    Outcome.UNKNOWN_REASON: "reason",
+    Outcome.FUTURE_DATE: "returned_on",
+    Outcome.BAD_DATE: "returned_on",
+    Outcome.UNKNOWN_PIECE: "piece_id",
+    Outcome.NOT_POSTED: "piece_id",
+    Outcome.OTHER_BRANCH: "piece_id",
+    Outcome.ALREADY_RETURNED: "piece_id",
+}
+
+
+def read_returns(raw: bytes, *, today: date, source: str) -> tuple[list[ReturnInput], list[Reject]]:
+    """Parse and check every row; never raises for a bad row."""
+    records, rejects = read_csv_records(raw, REQUIRED, source=source, aliases=HEADER_ALIASES)
+    items: list[ReturnInput] = []
+    for line, rec in records:
+        fast = _fast_input(line, rec, today)
+        if fast is not None:
+            items.append(fast)
+            continue
+        parsed = parse_input(
+            line,
+            ref=rec.get("piece_id"),
+            tracking_no=rec.get("tracking_no"),
+            returned_on=rec["returned_on"].strip() or "-",
+            reason=rec["reason"],
+            today=today,
+        )
+        if isinstance(parsed, RowResult):
+            rejects.append(_reject(parsed, _FIELD_OF[parsed.outcome]))
+        else:
+            items.append(parsed)
+    return items, rejects
+
+
+def do_import_returns(
+    conn: Connection,
+    *,
+    actor: Actor,
+    at: datetime,
+    today: date,
+    path: Path,
+    rules: ReturnRules = DEFAULT_RULES,
+    results_path: Path | None = None,
+) -> IntakeReport:
+    """Apply a returns CSV in the caller's transaction (see the module docstring)."""
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    report = IntakeReport(file=path, sha256=digest)
+    seen = conn.execute(
+        select(import_run.c.id).where(
+            and_(import_run.c.kind == KIND, import_run.c.sha256 == digest)
+        )
+    ).first()
+    if seen is not None:
+        report.already_imported = True
+        return report
+    items, rejects = read_returns(raw, today=today, source=str(path))
+    report.rows_total = len(items) + len(rejects)
+    applied = do_record_returns(
+        conn, actor=actor, at=at, today=today, items=items, source="csv", rules=rules
+    )
+    for r in applied.rows:
+        if r.outcome == Outcome.ALREADY_RETURNED:
+            report.duplicates.append(r)
+        else:
+            rejects.append(_reject(r, _FIELD_OF.get(r.outcome, "*")))
+    report.recorded = applied.recorded
+    report.by_action = applied.by_action
+    report.rejects = sorted(rejects, key=lambda rj: rj.line)
+    conn.execute(
+        insert(import_run).values(
+            kind=KIND,
+            file_name=path.name,
+            sha256=digest,
+            started_at=at,
+            finished_at=at,
+            rows_total=report.rows_total,
+            rows_applied=report.recorded,
+            rows_unchanged=len(report.duplicates),
+            rows_rejected=len(report.rejects),
+        )
+    )
+    if report.rejects or report.duplicates:
+        report.results_file = results_path or path.with_suffix(path.suffix + ".results.csv")
+        write_rejects(
+            report.results_file,
+            sorted(
+                [*report.rejects, *(_reject(d, "piece_id") for d in report.duplicates)],
+                key=lambda rj: rj.line,
+            ),
+        )
+    return report

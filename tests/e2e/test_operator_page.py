@@ -1,0 +1,208 @@
+"""The operator page (問い合わせ記録) in headless Chromium (Debian's /usr/bin/chromium through
+Playwright): FAQ hits in the caller's language beside Japanese, recording an inquiry, field
+errors, the English switch and the CSV export."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from shikaku.actors import SYSTEM
+from shikaku.bootstrap import App
+from shikaku.clock import FixedClock
+from shikaku.config import Settings
+from shikaku.crypto import MyNumberCipher
+from shikaku.db.engine import make_engine, upgrade
+from shikaku.registry.service import (
+    PersonIn,
+    do_create_employer,
+    do_enrol_member,
+    do_seed_reference_data,
+)
+from shikaku.web.app import WebOptions, create_app
+
+pytestmark = pytest.mark.e2e
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("SHIKAKU_CHROMIUM", "/usr/bin/chromium")
+TODAY = date(2025, 8, 20)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    tmp = tmp_path_factory.mktemp("desk")
+    url = f"sqlite:///{tmp / 'db.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    cipher = MyNumberCipher(bytes(range(32)))
+    clock = FixedClock.on(TODAY)
+    with engine.begin() as conn:
+        do_seed_reference_data(
+            conn, actor=SYSTEM, at=clock.now(), name_ja="全国健康保険協会", name_en="JHIA"
+        )
+        emp = do_create_employer(
+            conn,
+            actor=SYSTEM,
+            at=clock.now(),
+            branch_code="13",
+            symbol="1234567",
+            name="合成商事",
+            postal_code=None,
+            address=None,
+        )
+        do_enrol_member(
+            conn,
+            actor=SYSTEM,
+            at=clock.now(),
+            cipher=cipher,
+            employer_id=emp,
+            person_in=PersonIn("山田", "太郎", "ヤマダ", "タロウ", 1, date(1980, 5, 10)),
+            valid_from=date(2020, 4, 1),
+        )
+    web = create_app(
+        App(Settings(database_url=url), engine, clock, cipher),
+        options=WebOptions(access_log=None),
+    )
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            locale="ja-JP",
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def test_faq_in_two_languages_then_record(page: Any, site: str) -> None:
+    page.goto(site + "/desk")
+    assert page.title() == "問い合わせ記録"
+    page.select_option("#language", "vi")
+    page.fill("#faq-q", "chưa nhận được giấy xác nhận")
+    hit = page.wait_for_selector("#faq-results .hit")
+    assert hit.get_attribute("data-entry") == "certificate-not-arrived"
+    own = hit.query_selector(".side.own")
+    ja = hit.query_selector(".side.ja")
+    assert own.get_attribute("data-lang") == "vi" and ja.get_attribute("data-lang") == "ja"
+    assert "Tôi chưa nhận được" in own.inner_text()
+    assert "資格確認書が届きません" in ja.inner_text()
+    # Japanese typed for a Vietnamese caller finds the same entry, still side by side.
+    page.fill("#faq-q", "資格確認書 届かない")
+    page.wait_for_function(
+        "document.querySelector('#faq-results .hit .side.ja') !== null && "
+        "document.querySelector('#faq-results .hit').dataset.entry === 'certificate-not-arrived'"
+    )
+    hit = page.query_selector("#faq-results .hit")
+    hit.query_selector("button.use").click()
+    assert page.input_value("#faq_entry_id") == "certificate-not-arrived"
+    assert page.input_value("#category") == "certificate"
+
+    page.fill("#operator", "op-sato")
+    page.fill("#symbol", "１２３４５６７")
+    page.fill("#number", "1")
+    page.fill("#branch_no", "00")
+    page.check("#interpreter_used")
+    page.fill("#note", "発送時期の確認")
+    page.click("#submit")
+    page.wait_for_selector("#saved")
+    row = page.wait_for_selector("#inquiries tbody tr")
+    text = row.inner_text()
+    assert "certificate-not-arrived" in text and "1234567・1・00" in text
+    assert "資格あり" in text and "op-sato" in text and "vi" in text
+    assert page.input_value("#operator") == "op-sato"  # remembered for the next call
+    assert page.input_value("#faq_entry_id") == ""  # a fresh form
+
+
+def test_errors_are_shown_by_field(page: Any, site: str) -> None:
+    page.goto(site + "/desk")
+    page.fill("#operator", "op-sato")
+    page.select_option("#outcome", "callback")
+    page.fill("#symbol", "123")
+    page.fill("#number", "1")
+    page.fill("#branch_no", "0")
+    page.fill("#note", "マイナンバーは 1234 5678 9018")
+    page.click("#submit")
+    page.wait_for_selector("#errors")
+    rules = {
+        li.get_attribute("data-field"): li.get_attribute("data-rule")
+        for li in page.query_selector_all("#errors li")
+    }
+    assert rules == {
+        "category": "inquiry.required",
+        "symbol": "member.symbol.length",
+        "note": "inquiry.my_number",
+        "follow_up": "inquiry.follow_up.required",
+        "follow_up_due": "inquiry.follow_up_due.required",
+    }
+    assert "記号は7桁または8桁" in page.inner_text(".field-error[data-field=symbol]")
+    assert page.input_value("#symbol") == "123"  # what was typed stays
+    assert page.input_value("#outcome") == "callback"
+
+
+def test_english_fallback_notice_and_export(page: Any, site: str) -> None:
+    page.goto(site + "/desk")
+    page.click("#lang-switch")
+    page.wait_for_load_state()
+    assert page.title() == "Inquiry log"
+    assert page.inner_text("#submit") == "Record"
+    # A language code the desk does not serve falls back to Japanese with a notice.
+    page.evaluate(
+        "() => { const o = document.createElement('option'); o.value = 'xx'; o.text = 'xx';"
+        " document.getElementById('language').appendChild(o); }"
+    )
+    page.select_option("#language", "xx")
+    page.fill("#faq-q", "lost certificate")
+    page.wait_for_selector("#faq-notice:not([hidden])")
+    assert "'xx'" in page.inner_text("#faq-notice")
+    assert page.query_selector("#faq-results .hit .side.own") is None  # Japanese only
+    page.fill("#operator", "op-ito")
+    page.select_option("#category", "transition")
+    page.click("#submit")
+    page.wait_for_selector("#saved [data-notice=language-fallback]")
+    assert "recorded as Japanese" in page.inner_text("#saved")
+    page.fill("#filter-form input[name=text]", "op-ito")
+    page.click("#filter-form button[type=submit]")
+    page.wait_for_load_state()
+    assert len(page.query_selector_all("#inquiries tbody tr")) == 1
+    href = page.get_attribute("#export-link", "href")
+    assert "text=op-ito" in href
+    response = page.request.get(site + href)
+    assert response.ok and response.headers["content-type"].startswith("text/csv")
+    body = response.text()
+    assert body.splitlines()[0].lstrip("\ufeff").startswith("id,at,operator,channel")
+    assert len(body.strip().splitlines()) == 2 and ",xx," in body
