@@ -114,7 +114,7 @@ def test_faq_in_two_languages_then_record(page: Any, site: str) -> None:
     assert page.title() == "問い合わせ記録"
     page.select_option("#language", "vi")
     page.fill("#faq-q", "chưa nhận được giấy xác nhận")
-    hit = page.wait_for_selector("#faq-results .hit")
+    hit = page.wait_for_selector("#faq-results[data-lang=vi] .hit")
     assert hit.get_attribute("data-entry") == "certificate-not-arrived"
     own = hit.query_selector(".side.own")
     ja = hit.query_selector(".side.ja")
@@ -123,11 +123,9 @@ def test_faq_in_two_languages_then_record(page: Any, site: str) -> None:
     assert "資格確認書が届きません" in ja.inner_text()
     # Japanese typed for a Vietnamese caller finds the same entry, still side by side.
     page.fill("#faq-q", "資格確認書 届かない")
-    page.wait_for_function(
-        "document.querySelector('#faq-results .hit .side.ja') !== null && "
-        "document.querySelector('#faq-results .hit').dataset.entry === 'certificate-not-arrived'"
-    )
-    hit = page.query_selector("#faq-results .hit")
+    hit = page.wait_for_selector('#faq-results[data-query="資格確認書 届かない"] .hit')
+    assert hit.get_attribute("data-entry") == "certificate-not-arrived"
+    assert hit.query_selector(".side.own[data-lang=vi]") is not None
     hit.query_selector("button.use").click()
     assert page.input_value("#faq_entry_id") == "certificate-not-arrived"
     assert page.input_value("#category") == "certificate"
@@ -187,7 +185,7 @@ def test_english_fallback_notice_and_export(page: Any, site: str) -> None:
     )
     page.select_option("#language", "xx")
     page.fill("#faq-q", "lost certificate")
-    page.wait_for_selector("#faq-notice:not([hidden])")
+    page.wait_for_selector('#faq-results[data-query="lost certificate"] .hit')
     assert "'xx'" in page.inner_text("#faq-notice")
     assert page.query_selector("#faq-results .hit .side.own") is None  # Japanese only
     page.fill("#operator", "op-ito")

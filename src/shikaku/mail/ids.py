@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 
-from shikaku.issuance.pieces import is_valid_piece_id, luhn_digit
+from shikaku.issuance.pieces import luhn_digit
 
 REROUTE_BRANCH_OFFSET = 50
 ENVELOPE_PREFIX = "9"
@@ -50,15 +50,27 @@ def normalise_id(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check of a digit string including its check digit (same rule as
+    :func:`shikaku.issuance.pieces.luhn_digit`, written for speed: a million ids per upload)."""
+    plain = sum(map(int, digits[-1::-2]))
+    doubled = sum(_DOUBLED[int(c)] for c in digits[-2::-2])
+    return (plain + doubled) % 10 == 0
+
+
 def classify(value: str) -> IdKind:
     """What an id (already normalised) is, by length, check digit and number space."""
-    if len(value) == PIECE_ID_LENGTH and is_valid_piece_id(value):
+    n = len(value)
+    if n == PIECE_ID_LENGTH and value.isdigit() and luhn_ok(value):
         return IdKind.REROUTED_PIECE if int(value[2:4]) > REROUTE_BRANCH_OFFSET else IdKind.PIECE
     if (
-        len(value) == ENVELOPE_ID_LENGTH
+        n == ENVELOPE_ID_LENGTH
         and value.isdigit()
-        and value.startswith(ENVELOPE_PREFIX)
-        and luhn_digit(value[:-1]) == value[-1]
+        and value[0] == ENVELOPE_PREFIX
+        and luhn_ok(value)
     ):
         return IdKind.ENVELOPE
     return IdKind.INVALID

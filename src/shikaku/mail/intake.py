@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection, and_, insert, select
 
 from shikaku.actors import Actor
+from shikaku.mail.ids import IdKind, classify
 from shikaku.mail.reasons import DEFAULT_RULES, Reason, ReturnRules, parse_reason
 from shikaku.mail.returns import Outcome, ReturnInput, RowResult, parse_input
 from shikaku.mail.service import do_record_returns
@@ -77,8 +78,6 @@ def _fast_input(line: int, rec: dict[str, str], today: date) -> ReturnInput | No
         return None
     if returned_on > today or (pid and len(pid) != 12):
         return None
-    from shikaku.mail.ids import IdKind, classify
-
     if pid and classify(pid) == IdKind.INVALID:
         return None
     if not pid and not 10 <= len(trk) <= 20:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 
 from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event, target, wave
-from shikaku.mail.tables import branch_task, reroute_batch, return_event, wave_posting
+from shikaku.mail.tables import branch_task, reroute_item, return_event, wave_posting
 
 #: piece ids listed per exception kind (the count is always complete)
 EXCEPTION_SAMPLE = 200
@@ -403,10 +403,7 @@ def _exceptions(
         ),
     )
     in_planned_batch = (
-        select(reroute_batch.c.id)
-        .join(return_event, return_event.c.reroute_batch_id == reroute_batch.c.id)
-        .where(return_event.c.child_piece_id == mp.c.id)
-        .exists()
+        select(reroute_item.c.piece_id).where(reroute_item.c.piece_id == mp.c.id).exists()
     )
     _add(
         report,

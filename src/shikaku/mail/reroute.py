@@ -61,7 +61,7 @@ from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event
 from shikaku.mail.ids import envelope_id_sql, reroute_piece_id_sql, reroute_seq_sql, zpad
 from shikaku.mail.reasons import Action, TaskKind
 from shikaku.mail.returns import employer_reachable, fix_origins, member_facts, tune
-from shikaku.mail.tables import branch_task, reroute_batch, return_event
+from shikaku.mail.tables import branch_task, reroute_batch, reroute_item, return_event
 from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import employer, membership, person
 
@@ -158,7 +158,9 @@ def do_plan_reroute(
         .where(
             mail_piece.c.status.in_(QUEUE_STATUSES),
             return_event.c.action == Action.REROUTE_EMPLOYER.value,
-            return_event.c.child_piece_id.is_(None),
+            ~select(reroute_item.c.piece_id)
+            .where(reroute_item.c.return_event_id == return_event.c.id)
+            .exists(),
         )
     )
     if branch_code is not None:
@@ -493,9 +495,10 @@ def _plan_envelopes(
     _check(conn, n, true(), PieceStatus.REROUTED)
     _move_parents(conn, n, true(), PieceStatus.REROUTED, at, actor)
     conn.execute(
-        update(return_event)
-        .where(return_event.c.id == n.c.event_id)
-        .values(child_piece_id=n.c.child_id, reroute_batch_id=n.c.batch_id, handled_at=at)
+        insert(reroute_item).from_select(
+            ["piece_id", "reroute_batch_id", "return_event_id", "parent_piece_id"],
+            select(n.c.child_id, n.c.batch_id, n.c.event_id, n.c.piece_id),
+        )
     )
     return run_seq
 
@@ -523,8 +526,8 @@ def _cover_letters(conn: Connection, file_name: str, letter_date: date) -> list[
     origin = func.coalesce(mail_piece.c.parent_piece_id, mail_piece.c.id)
     rows = conn.execute(
         select(
-            return_event.c.reroute_batch_id,
-            return_event.c.child_piece_id,
+            reroute_item.c.reroute_batch_id,
+            reroute_item.c.piece_id.label("child_piece_id"),
             membership.c.symbol,
             membership.c.number,
             membership.c.branch_no,
@@ -532,16 +535,17 @@ def _cover_letters(conn: Connection, file_name: str, letter_date: date) -> list[
             person.c.family_name,
             person.c.given_name,
         )
-        .join(mail_piece, mail_piece.c.id == return_event.c.piece_id)
+        .select_from(reroute_item)
+        .join(mail_piece, mail_piece.c.id == reroute_item.c.parent_piece_id)
         .join(certificate, certificate.c.piece_id == origin)
         .join(membership, membership.c.id == certificate.c.membership_id)
         .join(person, person.c.id == certificate.c.person_id)
         .where(
-            return_event.c.reroute_batch_id.in_([b.id for b in batches]),
+            reroute_item.c.reroute_batch_id.in_([b.id for b in batches]),
             certificate.c.status == "active",
         )
         .order_by(
-            return_event.c.reroute_batch_id,
+            reroute_item.c.reroute_batch_id,
             membership.c.symbol,
             func.length(membership.c.number),
             membership.c.number,
@@ -628,9 +632,7 @@ def _record_file(
         in_file = select(reroute_batch.c.id).where(reroute_batch.c.file_name == file_name)
         ready = and_(
             mail_piece.c.id.in_(
-                select(return_event.c.child_piece_id).where(
-                    return_event.c.reroute_batch_id.in_(in_file)
-                )
+                select(reroute_item.c.piece_id).where(reroute_item.c.reroute_batch_id.in_(in_file))
             ),
             mail_piece.c.status == PieceStatus.PLANNED.value,
         )
@@ -686,8 +688,8 @@ def write_manifest(conn: Connection, out_dir: Path, run_on: date, run_seq: int) 
             employer.c.name,
             employer.c.postal_code,
             employer.c.address,
-            return_event.c.child_piece_id,
-            return_event.c.piece_id,
+            reroute_item.c.piece_id,
+            reroute_item.c.parent_piece_id,
             membership.c.symbol,
             membership.c.number,
             membership.c.branch_no,
@@ -696,15 +698,15 @@ def write_manifest(conn: Connection, out_dir: Path, run_on: date, run_seq: int) 
         )
         .select_from(reroute_batch)
         .join(employer, employer.c.id == reroute_batch.c.employer_id)
-        .join(return_event, return_event.c.reroute_batch_id == reroute_batch.c.id)
-        .join(mail_piece, mail_piece.c.id == return_event.c.piece_id)
+        .join(reroute_item, reroute_item.c.reroute_batch_id == reroute_batch.c.id)
+        .join(mail_piece, mail_piece.c.id == reroute_item.c.parent_piece_id)
         .join(certificate, certificate.c.piece_id == origin)
         .join(membership, membership.c.id == certificate.c.membership_id)
         .where(reroute_batch.c.run_on == run_on, reroute_batch.c.run_seq == run_seq)
         .order_by(
             reroute_batch.c.file_name,
             reroute_batch.c.file_pos,
-            return_event.c.child_piece_id,
+            reroute_item.c.piece_id,
             membership.c.branch_no,
         )
     )

@@ -65,7 +65,13 @@ from shikaku.mail.reasons import (
     TaskKind,
     parse_reason,
 )
-from shikaku.mail.tables import branch_task, reroute_batch, return_event, webhook_outbox
+from shikaku.mail.tables import (
+    branch_task,
+    reroute_batch,
+    reroute_item,
+    return_event,
+    webhook_outbox,
+)
 from shikaku.registry.tables import employer, membership
 
 #: Rows above which PostgreSQL staging uses COPY instead of executemany.
@@ -434,10 +440,10 @@ def apply_returns(
         for r in env_rows:
             kids = list(
                 conn.execute(
-                    select(return_event.c.child_piece_id)
-                    .join(reroute_batch, reroute_batch.c.id == return_event.c.reroute_batch_id)
+                    select(reroute_item.c.piece_id)
+                    .join(reroute_batch, reroute_batch.c.id == reroute_item.c.reroute_batch_id)
                     .where(reroute_batch.c.envelope_id == r.ref)
-                    .order_by(return_event.c.child_piece_id)
+                    .order_by(reroute_item.c.piece_id)
                 ).scalars()
             )
             if not kids:

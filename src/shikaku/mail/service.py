@@ -31,7 +31,13 @@ from shikaku.mail.returns import (
     apply_returns,
     parse_input,
 )
-from shikaku.mail.tables import branch_task, reroute_batch, return_event, wave_posting
+from shikaku.mail.tables import (
+    branch_task,
+    reroute_batch,
+    reroute_item,
+    return_event,
+    wave_posting,
+)
 from shikaku.registry.audit import write_audit
 
 
@@ -183,9 +189,7 @@ def do_mark_reroutes_posted(
     if run_on is not None:
         conds.append(reroute_batch.c.run_on == run_on)
     batches = select(reroute_batch.c.id).where(*conds)
-    pieces = select(return_event.c.child_piece_id).where(
-        return_event.c.reroute_batch_id.in_(batches)
-    )
+    pieces = select(reroute_item.c.piece_id).where(reroute_item.c.reroute_batch_id.in_(batches))
     ready = and_(mail_piece.c.id.in_(pieces), mail_piece.c.status == PieceStatus.PRINTED.value)
     n = conn.execute(select(func.count()).select_from(mail_piece).where(ready)).scalar_one()
     conn.execute(

@@ -54,8 +54,6 @@ return_event = Table(
     Column("actor", String(60), nullable=False),
     Column("intake_ref", String(40), nullable=False, comment="the intake run that recorded it"),
     Column("line", Integer, comment="line of the uploaded CSV, if any"),
-    Column("child_piece_id", String(20), comment="the employer piece that re-sends it"),
-    Column("reroute_batch_id", Integer, ForeignKey("reroute_batch.id")),
     Column("handled_at", DateTime(timezone=True)),
     # The same return recorded twice (a second scan, an overlapping upload) is one return.
     UniqueConstraint("piece_id", "trip"),
@@ -84,6 +82,22 @@ reroute_batch = Table(
     UniqueConstraint("run_on", "run_seq", "branch_code", "employer_id"),
 )
 Index("ix_reroute_batch_status", reroute_batch.c.status, reroute_batch.c.file_name)
+
+reroute_item = Table(
+    "reroute_item",
+    metadata,
+    Column("piece_id", String(20), primary_key=True, comment="the employer piece"),
+    Column("reroute_batch_id", Integer, ForeignKey("reroute_batch.id"), nullable=False),
+    Column(
+        "return_event_id",
+        BigInteger,
+        nullable=False,
+        unique=True,
+        comment="the return it re-sends: one employer piece per return",
+    ),
+    Column("parent_piece_id", String(20), nullable=False, comment="the returned piece"),
+)
+Index("ix_reroute_item_batch", reroute_item.c.reroute_batch_id)
 
 branch_task = Table(
     "branch_task",

@@ -38,6 +38,8 @@
 
   function render(data) {
     results.textContent = "";
+    results.dataset.query = data.query;
+    results.dataset.lang = data.lang;
     if (data.notice) {
       notice.textContent = data.notice;
       notice.hidden = false;

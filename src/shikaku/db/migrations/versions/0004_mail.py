@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-27 01:52:14.903103
+Create Date: 2026-11-27 02:11:28.027828
 """
 
 from __future__ import annotations
@@ -81,6 +81,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_webhook_outbox_due", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
+        "reroute_item",
+        sa.Column("piece_id", sa.String(length=20), nullable=False, comment="the employer piece"),
+        sa.Column("reroute_batch_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "return_event_id",
+            sa.BigInteger(),
+            nullable=False,
+            comment="the return it re-sends: one employer piece per return",
+        ),
+        sa.Column(
+            "parent_piece_id", sa.String(length=20), nullable=False, comment="the returned piece"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reroute_batch_id"],
+            ["reroute_batch.id"],
+            name=op.f("fk_reroute_item_reroute_batch_id_reroute_batch"),
+        ),
+        sa.PrimaryKeyConstraint("piece_id", name=op.f("pk_reroute_item")),
+        sa.UniqueConstraint("return_event_id", name=op.f("uq_reroute_item_return_event_id")),
+    )
+    with op.batch_alter_table("reroute_item", schema=None) as batch_op:
+        batch_op.create_index("ix_reroute_item_batch", ["reroute_batch_id"], unique=False)
+
+    op.create_table(
         "wave_posting",
         sa.Column("wave_id", sa.Integer(), nullable=False),
         sa.Column("posted_on", sa.Date(), nullable=False),
@@ -126,21 +150,9 @@ def upgrade() -> None:
             comment="the intake run that recorded it",
         ),
         sa.Column("line", sa.Integer(), nullable=True, comment="line of the uploaded CSV, if any"),
-        sa.Column(
-            "child_piece_id",
-            sa.String(length=20),
-            nullable=True,
-            comment="the employer piece that re-sends it",
-        ),
-        sa.Column("reroute_batch_id", sa.Integer(), nullable=True),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["piece_id"], ["mail_piece.id"], name=op.f("fk_return_event_piece_id_mail_piece")
-        ),
-        sa.ForeignKeyConstraint(
-            ["reroute_batch_id"],
-            ["reroute_batch.id"],
-            name=op.f("fk_return_event_reroute_batch_id_reroute_batch"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_return_event")),
         sa.UniqueConstraint("piece_id", "trip", name=op.f("uq_return_event_piece_id_trip")),
@@ -210,6 +222,10 @@ def downgrade() -> None:
 
     op.drop_table("return_event")
     op.drop_table("wave_posting")
+    with op.batch_alter_table("reroute_item", schema=None) as batch_op:
+        batch_op.drop_index("ix_reroute_item_batch")
+
+    op.drop_table("reroute_item")
     with op.batch_alter_table("webhook_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_outbox_due")
 
