@@ -124,7 +124,11 @@ def demo(
     from shikaku.eligibility.cli import serve
 
     ctx.obj.database_url, ctx.obj.key_file = url, directory / "shikaku.key"
-    console.print("Web画面を起動します（Ctrl-C で終了）/ serving the pages; Ctrl-C stops")
+    console.print(
+        "Web画面を起動します（Ctrl-C で終了）/ serving the pages; Ctrl-C stops: "
+        "http://127.0.0.1:8000/reception (受付 reception), http://127.0.0.1:8000/desk "
+        "(問い合わせ窓口 operator desk)"
+    )
     ctx.invoke(serve, ctx=ctx, database_url=url)
 
 
