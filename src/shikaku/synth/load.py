@@ -64,6 +64,10 @@ class PopulationExistsError(RuntimeError):
     """The database already holds members and ``replace`` was not asked for."""
 
 
+class UnsupportedDatabaseError(RuntimeError):
+    """The engine's database is neither SQLite nor PostgreSQL."""
+
+
 class LoadError(RuntimeError):
     """The load failed a consistency check; the transaction was rolled back."""
 
@@ -482,7 +486,10 @@ def load(
         elif dialect == "sqlite":
             rows = _load_sqlite(engine, run)
         else:
-            raise NotImplementedError(f"bulk load into {dialect} / {dialect} には未対応です")
+            raise UnsupportedDatabaseError(
+                f"bulk load supports SQLite and PostgreSQL, not {dialect} / "
+                f"一括投入は SQLite と PostgreSQL のみ対応です（{dialect} は対象外）"
+            )
     finally:
         job.close()
     stats = LoadStats(
