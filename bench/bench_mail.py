@@ -345,12 +345,25 @@ def build_reconcile_db(db_url: str, pieces: int) -> None:
         (
             "returns",
             f"INSERT INTO return_event (piece_id, trip, returned_on, reason, action, source, "
-            f"branch_code, received_at, actor, intake_ref, child_piece_id, handled_at) "
+            f"branch_code, received_at, actor, intake_ref, handled_at) "
             f"SELECT {home_id}, 1, '2025-09-05', 'addressee-unknown', CASE "
             f"WHEN g % 1000 < 990 THEN 'reroute-employer' WHEN g % 1000 < 995 THEN "
             f"'hold-at-branch' WHEN g % 1000 < 998 THEN 'destroy' ELSE 'resend-home' END, "
-            f"'csv', {_branch('g')}, now(), 'bench', 'bench', CASE WHEN g % 1000 < 990 THEN "
-            f"{child_id} END, now() FROM generate_series(1, {pieces}) g WHERE g % 1000 >= 970",
+            f"'csv', {_branch('g')}, now(), 'bench', 'bench', now() "
+            f"FROM generate_series(1, {pieces}) g WHERE g % 1000 >= 970",
+        ),
+        (
+            "employer envelopes",
+            "INSERT INTO reroute_batch (id, envelope_id, run_on, run_seq, branch_code, "
+            "employer_id, pieces, members, status, created_at) SELECT b, NULL, '2025-09-08', 1, "
+            "lpad(b::text, 2, '0'), b, 0, 0, 'posted', now() FROM generate_series(1, 47) b",
+        ),
+        (
+            "re-route items",
+            "INSERT INTO reroute_item (piece_id, reroute_batch_id, return_event_id, "
+            "parent_piece_id) SELECT c.id, (c.insured_person_id % 47) + 1, r.id, "
+            "c.parent_piece_id FROM mail_piece c JOIN return_event r "
+            "ON r.piece_id = c.parent_piece_id WHERE c.parent_piece_id IS NOT NULL",
         ),
         (
             "tasks of held pieces",
