@@ -296,9 +296,15 @@ def do_prepare_wave(
     br = conn.execute(select(branch).where(branch.c.code == branch_code)).mappings().one()
 
     # 1. Members who left between the snapshot and printing are dropped (and said so).
-    left = select(membership.c.id).where(
-        membership.c.valid_to.is_not(None), membership.c.valid_to < print_date
-    )
+    left = (
+        select(membership.c.id)
+        .where(
+            membership.c.id == target.c.membership_id,
+            membership.c.valid_to.is_not(None),
+            membership.c.valid_to < print_date,
+        )
+        .exists()
+    )  # by primary key per target of the branch, not a scan of every membership
     report.dropped_left = (
         conn.execute(
             update(target)
@@ -306,7 +312,7 @@ def do_prepare_wave(
                 target.c.campaign_id == campaign_id,
                 target.c.branch_code == branch_code,
                 target.c.status == "targeted",
-                target.c.membership_id.in_(left),
+                left,
             )
             .values(status="dropped-left")
         ).rowcount
