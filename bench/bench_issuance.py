@@ -5,8 +5,9 @@ a synthetic insurer once (``shikaku.synth``, not timed), then times, with the is
 emptied before every run:
 
 * **targeting** — ``do_create_campaign`` + ``do_target_campaign`` (the set-based INSERT … SELECT);
-* **the whole pipeline** — targeting, planning, and every wave prepared, rendered into batch PDFs
-  (preflighted) and written out with its manifest, on local worker processes.
+* **the whole pipeline** — targeting, planning, and every wave prepared, built and rendered into
+  batch PDFs (preflighted) and written out with its manifest by ``run_waves`` (what
+  ``shikaku campaign run --all`` does: waves pipelined on one pool of local worker processes).
 
 It reports medians, the projection to the national 11.6 million certificates on this machine
 (time × 11.6M ÷ certificates printed), and the speed-up of the render stage from 1 to 2 local
@@ -38,7 +39,7 @@ from shikaku.config import Settings
 from shikaku.crypto import MyNumberCipher
 from shikaku.db.engine import make_engine, normalise_url, upgrade
 from shikaku.issuance.plan import generate_plan
-from shikaku.issuance.runner import make_executor, run_wave
+from shikaku.issuance.runner import run_waves
 from shikaku.issuance.service import (
     do_create_campaign,
     do_store_plan,
@@ -142,21 +143,18 @@ def pipeline_once(eng: Engine, out: Path, workers: int) -> dict[str, float]:
         plan = generate_plan(counts, start=date(2025, 8, 1), capacity_per_day=10_000_000)
         do_store_plan(conn, actor=SYSTEM, at=AT, campaign_id=cid, plan=plan)
     t_plan = time.perf_counter()
-    pages = envelopes = 0
-    with make_executor(workers, None) as pool:
-        for w in plan:
-            r = run_wave(
-                app,
-                actor=SYSTEM,
-                campaign_name="bench",
-                wave_code=w.code,
-                out_dir=out,
-                print_date=date(2025, 7, 25),
-                executor=pool,
-            )
-            assert not r.failed, r.failed
-            pages += r.pages_rendered
-            envelopes += r.envelopes_rendered
+    reports = run_waves(
+        app,
+        actor=SYSTEM,
+        campaign_name="bench",
+        wave_codes=[w.code for w in plan],
+        out_dir=out,
+        print_date=date(2025, 7, 25),
+        workers=workers,
+    )
+    assert not any(r.failed for r in reports)
+    pages = sum(r.pages_rendered for r in reports)
+    envelopes = sum(r.envelopes_rendered for r in reports)
     t_end = time.perf_counter()
     with eng.connect() as conn:
         certs = conn.execute(select(func.count()).select_from(certificate)).scalar_one()

@@ -31,6 +31,11 @@ class Policy:
     myna_grace_months: int = 3
     certificate_years_after_window: int = 4
     certificate_window_anchor: str = "12-02"
+    #: Eligibility answers 6 (valid, not yet registered nationally) while a membership started
+    #: fewer than this many business days ago (docs/decisions/0005).
+    eligibility_registration_lag_business_days: int = 2
+    #: 現役並み所得者 (30 % at 70–74): the insured person's 標準報酬月額 at or above this (yen).
+    high_income_remuneration: int = 280_000
     insurer_name_ja: str = "全国健康保険協会"
     insurer_name_en: str = "Japan Health Insurance Association"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES

@@ -74,17 +74,16 @@ class EligibilityRules:
 
     @classmethod
     def from_policy(cls, policy: Policy) -> EligibilityRules:
-        """Take the transition dates from the installation's policy; the rest default."""
+        """Take the transition dates, the registration lag and the 現役並み threshold from the
+        installation's policy; the rest default."""
         return cls(
             transition=TransitionDates(
                 legacy_card_last_day=policy.legacy_card_last_day,
                 provisional_last_day=policy.provisional_last_day,
                 myna_grace_months=policy.myna_grace_months,
             ),
-            registration_lag_business_days=getattr(
-                policy, "eligibility_registration_lag_business_days", 2
-            ),
-            high_income_remuneration=getattr(policy, "high_income_remuneration", 280_000),
+            registration_lag_business_days=policy.eligibility_registration_lag_business_days,
+            high_income_remuneration=policy.high_income_remuneration,
         )
 
 

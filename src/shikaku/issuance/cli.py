@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,6 @@ from rich.progress import (
 from rich.table import Table
 
 from shikaku.actors import SYSTEM
-from shikaku.bootstrap import App
 from shikaku.issuance import status as status_mod
 from shikaku.issuance.plan import (
     DEFAULT_CAPACITY,
@@ -34,7 +32,7 @@ from shikaku.issuance.plan import (
     plan_chart,
 )
 from shikaku.issuance.prepare import WaveError
-from shikaku.issuance.runner import make_executor, run_wave
+from shikaku.issuance.runner import RunReport, run_waves
 from shikaku.issuance.service import (
     IssuanceError,
     do_create_campaign,
@@ -174,19 +172,7 @@ def run(
     if not codes:
         console.print("[red]--wave か --all を指定してください / give --wave CODE or --all[/red]")
         raise typer.Exit(2)
-    failed = False
-    with make_executor(workers, cluster) as pool:
-        for code in codes:
-            failed |= _run_one(
-                app_, name, code, out, _day(print_date, app_.clock.today()), batch_size, pool
-            )
-    if failed:
-        raise typer.Exit(1)
-
-
-def _run_one(
-    app_: App, name: str, code: str, out: Path, print_date: date, batch_size: int, pool: Executor
-) -> bool:
+    reports: list[RunReport] = []
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -196,49 +182,62 @@ def _run_one(
         TimeRemainingColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(f"wave {code}", total=None, rate="–")
+        label = f"wave {codes[0]}" if len(codes) == 1 else f"{len(codes)} waves"
+        task = bar.add_task(label, total=None, rate="–")
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, total=total, advance=done)
+        def progress(advance: int, add_total: int) -> None:
             t = bar.tasks[task]
+            bar.update(task, total=(t.total or 0) + add_total, advance=advance)
             if t.elapsed:
                 bar.update(task, rate=f"{t.completed / t.elapsed:,.0f}")
 
+        def finished(report: RunReport) -> None:
+            reports.append(report)
+            _say(bar.console, report)
+
         try:
-            report = run_wave(
+            run_waves(
                 app_,
                 actor=SYSTEM,
                 campaign_name=name,
-                wave_code=code,
+                wave_codes=codes,
                 out_dir=out,
-                print_date=print_date,
+                print_date=_day(print_date, app_.clock.today()),
+                workers=workers,
+                cluster=cluster,
                 progress=progress,
                 batch_size=batch_size,
-                executor=pool,
+                on_report=finished,
             )
         except (IssuanceError, WaveError) as err:
             console.print(f"[red]{err}[/red]")
             raise typer.Exit(2) from err
-    p = report.prepare
+    if any(r.failed for r in reports):
+        raise typer.Exit(1)
+
+
+def _say(out: Console, report: RunReport) -> None:
+    """One finished wave's summary (printed above the progress bar)."""
+    code, p = report.wave_code, report.prepare
     if p.dropped_left:
-        console.print(
-            f"資格喪失のため除外 / dropped, left the insurer since the snapshot: {p.dropped_left:,}"
+        out.print(
+            f"wave {code}: 資格喪失のため除外 / dropped, left the insurer since the snapshot: "
+            f"{p.dropped_left:,}"
         )
     if p.held_envelopes:
-        console.print(
-            f"[yellow]保留 / held back for branch staff: {p.held_envelopes:,} envelopes "
-            f"(see exceptions.csv)[/yellow]"
+        out.print(
+            f"[yellow]wave {code}: 保留 / held back for branch staff: {p.held_envelopes:,} "
+            f"envelopes (see exceptions.csv)[/yellow]"
         )
         for key, rule, msg in p.exceptions[:5]:
-            console.print(f"  {key} {rule}: {msg}")
-    console.print(
+            out.print(f"  {key} {rule}: {msg}")
+    out.print(
         f"wave {code}: batches {report.batches_total} (rendered "
         f"{report.batches_rendered}, already done {report.batches_skipped}) · pages "
         f"{report.pages_rendered:,} · manifest {report.manifest}"
     )
     for batch_id, problems in report.failed:
-        console.print(f"[red]batch {batch_id} failed preflight: {'; '.join(problems)}[/red]")
-    return bool(report.failed)
+        out.print(f"[red]batch {batch_id} failed preflight: {'; '.join(problems)}[/red]")
 
 
 @app.command("status")

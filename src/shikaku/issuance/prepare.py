@@ -5,10 +5,11 @@ certificates. Re-running finds the wave prepared and does nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Date, and_, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
@@ -19,7 +20,8 @@ from shikaku.domain.ids import customer_barcode
 from shikaku.domain.ids.certificate_qr import CertificateQR, encode
 from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.pieces import piece_id, record_events
-from shikaku.issuance.render import CertificateData, Envelope, check_glyphs
+from shikaku.issuance.render import CertificateData, Envelope, missing_glyphs
+from shikaku.issuance.render.font import load_face
 from shikaku.issuance.sender import sender_for
 from shikaku.issuance.tables import (
     campaign,
@@ -56,8 +58,10 @@ class PrepareReport:
     employers_without_address: int = 0
 
 
-@dataclass(frozen=True)
-class MemberRow:
+class MemberRow(NamedTuple):
+    """One certificate's data (a plain tuple: cheap to build from a row and to send to a
+    worker process)."""
+
     person_id: int
     insured_person_id: int
     employer_id: int
@@ -127,7 +131,38 @@ def wave_members(
         )
         .order_by(target.c.insured_person_id, membership.c.branch_no)
     )
-    return [MemberRow(*r) for r in conn.execute(stmt)]  # type: ignore[call-arg]
+    return [MemberRow._make(r) for r in conn.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class EnvelopeContext:
+    """What every envelope of one wave shares (sent once per batch to the worker that builds
+    and renders the batch's envelopes)."""
+
+    insurer_number: str
+    insurer_name: str
+    issue_date: date
+    qr_key: bytes
+    branch_code: str
+
+
+Household = tuple[str, Sequence[MemberRow]]  # (piece id, the household's rows, insured first)
+
+
+def build_envelopes(households: Iterable[Household], ctx: EnvelopeContext) -> list[Envelope]:
+    """The renderer's input for a batch (runs on the worker)."""
+    return [
+        build_envelope(
+            pid,
+            rows,
+            insurer_number=ctx.insurer_number,
+            insurer_name=ctx.insurer_name,
+            issue_date=ctx.issue_date,
+            qr_key=ctx.qr_key,
+            branch_code=ctx.branch_code,
+        )
+        for pid, rows in households
+    ]
 
 
 def build_envelope(
@@ -191,6 +226,30 @@ def split_address(address: str, width: int = 22) -> list[str]:
     return lines or [""]
 
 
+def household_texts(rows: Sequence[MemberRow]) -> Iterator[str]:
+    """The per-household strings an envelope draws with the font (names, kana, address; the
+    wave's shared strings — sender, insurer name — are checked once per wave)."""
+    head = rows[0]
+    yield from (
+        head.ins_family_name,
+        head.ins_given_name,
+        head.ins_family_name_kana,
+        head.ins_given_name_kana,
+        head.ins_address or "",
+    )
+    for r in rows:
+        yield from (r.family_name, r.given_name, r.family_name_kana, r.given_name_kana)
+        yield from (r.symbol, r.number, r.branch_no)
+
+
+def _sender_texts(branch_code: str) -> list[str]:
+    s = sender_for(branch_code)
+    return [
+        s.org_name, s.branch_name, s.department, s.phone, s.phone_hours, s.website,
+        *s.address_lines, *SEX_LABEL.values(),
+    ]  # fmt: skip
+
+
 def _households(rows: Sequence[MemberRow]) -> list[list[MemberRow]]:
     return [list(g) for _, g in groupby(rows, key=lambda r: r.insured_person_id)]
 
@@ -237,9 +296,15 @@ def do_prepare_wave(
     br = conn.execute(select(branch).where(branch.c.code == branch_code)).mappings().one()
 
     # 1. Members who left between the snapshot and printing are dropped (and said so).
-    left = select(membership.c.id).where(
-        membership.c.valid_to.is_not(None), membership.c.valid_to < print_date
-    )
+    left = (
+        select(membership.c.id)
+        .where(
+            membership.c.id == target.c.membership_id,
+            membership.c.valid_to.is_not(None),
+            membership.c.valid_to < print_date,
+        )
+        .exists()
+    )  # by primary key per target of the branch, not a scan of every membership
     report.dropped_left = (
         conn.execute(
             update(target)
@@ -247,7 +312,7 @@ def do_prepare_wave(
                 target.c.campaign_id == campaign_id,
                 target.c.branch_code == branch_code,
                 target.c.status == "targeted",
-                target.c.membership_id.in_(left),
+                left,
             )
             .values(status="dropped-left")
         ).rowcount
@@ -258,30 +323,28 @@ def do_prepare_wave(
     households = _households(rows)
     insurer_name = f"{insurer_name_ja} {br['name_ja']}"
 
-    # 2. Envelopes, with exceptions held back for branch staff.
-    candidates: list[tuple[list[MemberRow], Envelope]] = []
+    # 2. Envelopes, with exceptions held back for branch staff. The envelopes themselves are
+    # built by the workers that render them; here only what decides holding and sorting.
+    face_gid = load_face(font_path).gid
+    shared = missing_glyphs(
+        [insurer_name, *_sender_texts(branch_code)], font_path
+    )  # the wave's own strings: a font that lacks them fails every envelope
+    if shared:
+        raise WaveError(
+            f"フォントにない文字: {''.join(sorted(shared))} / "
+            f"the font lacks characters of the sender or insurer name"
+        )
     held: list[tuple[list[MemberRow], str, str, str]] = []
+    ok: list[tuple[list[MemberRow], str, str, str]] = []  # rows, piece id, postal, address
     for seq, hh in enumerate(households, start=1):
         problems = _problems(hh)
-        env = build_envelope(
-            piece_id(campaign_id, branch_code, seq),
-            hh,
-            insurer_number=br["insurer_number"],
-            insurer_name=insurer_name,
-            issue_date=camp["issue_date"],
-            qr_key=qr_key,
-            branch_code=branch_code,
-        )
         if problems:
             held.extend((hh, *p) for p in problems)
-        else:
-            candidates.append((hh, env))
-    missing = check_glyphs([env for _, env in candidates], font_path)
-    ok: list[tuple[list[MemberRow], Envelope]] = []
-    for hh, env in candidates:
-        chars = missing.get(env.piece_id)
-        if chars:
-            shown = "".join(sorted(chars))
+            continue
+        chars = set("".join(household_texts(hh)))
+        bad = {c for c in chars if c not in face_gid and c >= " "}
+        if bad:
+            shown = "".join(sorted(bad))
             held.append(
                 (
                     hh,
@@ -290,8 +353,16 @@ def do_prepare_wave(
                     f"characters missing from the font: {shown}",
                 )
             )
-        else:
-            ok.append((hh, env))
+            continue
+        head = hh[0]
+        ok.append(
+            (
+                hh,
+                piece_id(campaign_id, branch_code, seq),
+                head.ins_postal_code or "",
+                "".join(split_address(head.ins_address or "")),
+            )
+        )
     if held:
         _hold(
             conn,
@@ -322,7 +393,7 @@ def do_prepare_wave(
         ).scalars()
     )
     if no_address:
-        flagged = [r for hh, _ in ok if hh[0].employer_id in no_address for r in hh]
+        flagged = [r for hh, *_ in ok if hh[0].employer_id in no_address for r in hh]
         ja = "事業所の住所がありません（対象者一覧表・事業所あて再送ができません）"
         en = "the employer has no address (no list of affected staff, no re-routing possible)"
         conn.execute(
@@ -348,7 +419,7 @@ def do_prepare_wave(
         report.employers_without_address = len(no_address)
 
     # 3. Pieces sorted by postal code (barcode discount), cut into batches.
-    ok.sort(key=lambda he: (he[1].postal_code, "".join(he[1].address_lines), he[1].piece_id))
+    ok.sort(key=lambda h: (h[2], h[3], h[1]))
     size = min(batch_size or BATCH_ENVELOPES, BATCH_ENVELOPES)
     batch_rows, piece_rows = [], []
     for b, start in enumerate(range(0, len(ok), size), start=1):
@@ -356,10 +427,10 @@ def do_prepare_wave(
         batch_rows.append(
             dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
         )
-        for pos, (hh, env) in enumerate(chunk, start=1):
+        for pos, (hh, pid, postal_code, _) in enumerate(chunk, start=1):
             piece_rows.append(
                 dict(
-                    id=env.piece_id,
+                    id=pid,
                     campaign_id=campaign_id,
                     wave_id=wave_id,
                     batch_seq=b,
@@ -368,7 +439,7 @@ def do_prepare_wave(
                     employer_id=hh[0].employer_id,
                     branch_code=branch_code,
                     route="home",
-                    postal_code=env.postal_code,
+                    postal_code=postal_code,
                     members=len(hh),
                     status=PieceStatus.PLANNED,
                     updated_at=at,

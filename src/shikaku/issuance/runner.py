@@ -1,5 +1,6 @@
-"""Run a wave: prepare it (once), render every batch not yet printed on local worker processes
-or a Dask cluster, record each finished batch in one transaction, then write the manifest.
+"""Run a wave: prepare it (once), build and render every batch not yet printed on local worker
+processes or a Dask cluster, record each finished batch in one transaction, then write the
+manifest. Several waves run pipelined on one pool (:func:`run_waves`).
 
 Idempotent and resumable: kill the process at any moment and run the same command again; batches
 already recorded are skipped, others are rendered again into the same file names."""
@@ -7,7 +8,7 @@ already recorded are skipped, others are rendered again into the same file names
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,13 +32,13 @@ from shikaku.issuance.manifest import (
 from shikaku.issuance.pieces import move_pieces, set_pages
 from shikaku.issuance.prepare import (
     BATCH_ENVELOPES,
+    EnvelopeContext,
+    Household,
     MemberRow,
     PrepareReport,
-    build_envelope,
     do_prepare_wave,
     get_wave,
 )
-from shikaku.issuance.render import Envelope
 from shikaku.issuance.service import get_campaign
 from shikaku.issuance.tables import campaign, mail_piece, print_batch, wave
 from shikaku.issuance.worker import TaskResult, render_task
@@ -45,7 +46,9 @@ from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import branch
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]  # (envelopes done in this call, envelopes in total)
+#: progress(envelopes just done, envelopes newly added to the total): a wave adds its envelopes
+#: (and counts those printed by an earlier run as done) when it starts, then each batch.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -78,7 +81,7 @@ def make_executor(workers: int, cluster: str | None) -> Iterator[Executor]:
 
 
 class _WaveData:
-    """Everything needed to rebuild the wave's envelopes, read once per run."""
+    """What the workers need to build and render the wave's envelopes, read once per run."""
 
     def __init__(self, app: App, campaign_id: int, wave_id: int, qr_key: bytes) -> None:
         from shikaku.issuance.prepare import wave_members
@@ -97,37 +100,25 @@ class _WaveData:
             self.by_batch: dict[int, list[tuple[str, int]]] = {}
             for p in pieces:
                 self.by_batch.setdefault(p.batch_id, []).append((p.id, p.insured_person_id))
-            self.branch_code = pieces[0].branch_code if pieces else ""
+            branch_code = pieces[0].branch_code if pieces else ""
             camp = (
                 conn.execute(select(campaign).where(campaign.c.id == campaign_id)).mappings().one()
             )
-            br = (
-                conn.execute(select(branch).where(branch.c.code == self.branch_code))
-                .mappings()
-                .first()
-            )
-            rows = wave_members(conn, campaign_id, self.branch_code, statuses=("enveloped",))
+            br = conn.execute(select(branch).where(branch.c.code == branch_code)).mappings().first()
+            rows = wave_members(conn, campaign_id, branch_code, statuses=("enveloped",))
         self.households: dict[int, list[MemberRow]] = {}
         for r in rows:
             self.households.setdefault(r.insured_person_id, []).append(r)
-        self.issue_date = camp["issue_date"]
-        self.insurer_number = br["insurer_number"] if br else ""
-        self.insurer_name = f"{app.settings.policy.insurer_name_ja} {br['name_ja'] if br else ''}"
-        self.qr_key = qr_key
+        self.context = EnvelopeContext(
+            insurer_number=br["insurer_number"] if br else "",
+            insurer_name=f"{app.settings.policy.insurer_name_ja} {br['name_ja'] if br else ''}",
+            issue_date=camp["issue_date"],
+            qr_key=qr_key,
+            branch_code=branch_code,
+        )
 
-    def envelopes(self, batch_id: int) -> list[Envelope]:
-        return [
-            build_envelope(
-                pid,
-                self.households[ins],
-                insurer_number=self.insurer_number,
-                insurer_name=self.insurer_name,
-                issue_date=self.issue_date,
-                qr_key=self.qr_key,
-                branch_code=self.branch_code,
-            )
-            for pid, ins in self.by_batch.get(batch_id, [])
-        ]
+    def households_of(self, batch_id: int) -> list[Household]:
+        return [(pid, self.households[ins]) for pid, ins in self.by_batch.get(batch_id, [])]
 
 
 def _record(app: App, actor: Actor, res: TaskResult) -> None:
@@ -153,6 +144,19 @@ def _record(app: App, actor: Actor, res: TaskResult) -> None:
         )
 
 
+@dataclass
+class _Started:
+    """A wave whose batches are on the workers (see :func:`run_waves`)."""
+
+    campaign_id: int
+    wave_id: int
+    base: Path
+    report: RunReport
+    docs: list[Future[str]]
+    futures: dict[Future[TaskResult], int]
+    total: int
+
+
 def run_wave(
     app: App,
     *,
@@ -169,21 +173,102 @@ def run_wave(
     executor: Executor | None = None,
 ) -> RunReport:
     """See the module docstring. Pass ``executor`` to share worker processes between waves."""
+    reports = run_waves(
+        app,
+        actor=actor,
+        campaign_name=campaign_name,
+        wave_codes=[wave_code],
+        out_dir=out_dir,
+        print_date=print_date,
+        workers=workers,
+        cluster=cluster,
+        font_path=font_path,
+        progress=progress,
+        batch_size=batch_size,
+        executor=executor,
+    )
+    return reports[0]
+
+
+def run_waves(
+    app: App,
+    *,
+    actor: Actor,
+    campaign_name: str,
+    wave_codes: Sequence[str],
+    out_dir: Path,
+    print_date: date,
+    workers: int = 1,
+    cluster: str | None = None,
+    font_path: str | None = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_ENVELOPES,
+    executor: Executor | None = None,
+    on_report: Callable[[RunReport], None] | None = None,
+) -> list[RunReport]:
+    """Run several waves on one pool, pipelined: while the workers render wave *n*, this
+    process prepares wave *n + 1* and queues its batches, so the workers never wait for the
+    database work between waves. Each wave is recorded and its manifest written as soon as its
+    batches are done; ``on_report`` is called with each finished wave's report."""
     if executor is None:
         with make_executor(workers, cluster) as pool:
-            return run_wave(
+            return run_waves(
                 app,
                 actor=actor,
                 campaign_name=campaign_name,
-                wave_code=wave_code,
+                wave_codes=wave_codes,
                 out_dir=out_dir,
                 print_date=print_date,
                 font_path=font_path,
                 progress=progress,
                 batch_size=batch_size,
                 executor=pool,
+                on_report=on_report,
             )
     qr_key = derive_key(app.cipher.master_key)
+    reports: list[RunReport] = []
+    previous: _Started | None = None
+    for code in wave_codes:
+        started = _start_wave(
+            app,
+            actor=actor,
+            campaign_name=campaign_name,
+            wave_code=code,
+            out_dir=out_dir,
+            print_date=print_date,
+            font_path=font_path,
+            progress=progress,
+            batch_size=batch_size,
+            executor=executor,
+            qr_key=qr_key,
+        )
+        if previous is not None:
+            reports.append(_finish_wave(app, actor, previous, progress))
+            if on_report:
+                on_report(reports[-1])
+        previous = started
+    if previous is not None:
+        reports.append(_finish_wave(app, actor, previous, progress))
+        if on_report:
+            on_report(reports[-1])
+    return reports
+
+
+def _start_wave(
+    app: App,
+    *,
+    actor: Actor,
+    campaign_name: str,
+    wave_code: str,
+    out_dir: Path,
+    print_date: date,
+    font_path: str | None,
+    progress: Progress | None,
+    batch_size: int,
+    executor: Executor,
+    qr_key: bytes,
+) -> _Started:
+    """Prepare the wave (once) and put its documents and unprinted batches on the workers."""
     with app.engine.begin() as conn:
         camp = get_campaign(conn, campaign_name)
         campaign_id = int(camp["id"])  # type: ignore[call-overload]
@@ -248,31 +333,47 @@ def run_wave(
     total = sum(b.pieces for b in batches)
     if progress:
         progress(sum(b.pieces for b in batches if b.status == "printed"), total)
+    futures: dict[Future[TaskResult], int] = {}
     if pending:
         data = _WaveData(app, campaign_id, wave_id, qr_key)
-        futures: dict[Future[TaskResult], int] = {}
         for b in pending:
             fut = executor.submit(
-                render_task, b.id, data.envelopes(b.id), str(base / b.file_name), font_path
+                render_task,
+                b.id,
+                data.households_of(b.id),
+                data.context,
+                str(base / b.file_name),
+                font_path,
             )
             futures[fut] = b.pieces
-        for fut in as_completed(futures):
-            res = fut.result()
-            if res.problems:
-                report.failed.append((res.batch_id, res.problems))
-                log.error("preflight failed", extra={"batch_id": res.batch_id})
-                continue
-            _record(app, actor, res)
-            report.batches_rendered += 1
-            report.envelopes_rendered += futures[fut]
-            report.pages_rendered += res.pages
-            if progress:
-                progress(futures[fut], total)
-    for doc in docs:
+    return _Started(campaign_id, wave_id, base, report, docs, futures, total)
+
+
+def _finish_wave(app: App, actor: Actor, started: _Started, progress: Progress | None) -> RunReport:
+    """Record the wave's batches as they finish, then write its manifest."""
+    report, futures = started.report, started.futures
+    campaign_id, wave_id, wave_code = started.campaign_id, started.wave_id, report.wave_code
+    for fut in as_completed(futures):
+        res = fut.result()
+        if res.problems:
+            report.failed.append((res.batch_id, res.problems))
+            log.error("preflight failed", extra={"batch_id": res.batch_id})
+            continue
+        _record(app, actor, res)
+        report.batches_rendered += 1
+        report.envelopes_rendered += futures[fut]
+        report.pages_rendered += res.pages
+        if progress:
+            progress(futures[fut], 0)
+    for doc in started.docs:
         doc.result()
     with app.engine.begin() as conn:
         report.manifest = write_wave_outputs(
-            conn, campaign_id=campaign_id, wave_id=wave_id, wave_code=wave_code, out_dir=base
+            conn,
+            campaign_id=campaign_id,
+            wave_id=wave_id,
+            wave_code=wave_code,
+            out_dir=started.base,
         )
         if not report.failed:
             remaining = conn.execute(

@@ -1,5 +1,6 @@
-"""The unit of work a local process or a Dask worker runs: render one batch file and preflight
-it. Pure of the database, so a worker needs only the font and the shared output folder."""
+"""The unit of work a local process or a Dask worker runs: build one batch's envelopes from the
+household rows (QR payloads, customer barcodes), render the batch file and preflight it. Pure of
+the database, so a worker needs only the font and the shared output folder."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shikaku.issuance.render import Envelope, preflight, render_batch
+from shikaku.issuance.prepare import EnvelopeContext, Household, build_envelopes
+from shikaku.issuance.render import preflight, render_batch
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,19 @@ class TaskResult:
 
 
 def render_task(
-    batch_id: int, envelopes: Sequence[Envelope], out_path: str, font_path: str | None = None
+    batch_id: int,
+    households: Sequence[Household],
+    context: EnvelopeContext,
+    out_path: str,
+    font_path: str | None = None,
 ) -> TaskResult:
-    """Render to a temporary file, preflight it, then move it into place atomically, so a
-    killed run never leaves a half-written batch file under its final name."""
+    """Build the batch's envelopes, render them to a temporary file, preflight it, then move
+    it into place atomically, so a killed run never leaves a half-written batch file under
+    its final name."""
     final = Path(out_path)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    envelopes = build_envelopes(households, context)
     try:
         result = render_batch(envelopes, tmp, font_path=font_path)
         problems = [str(p) for p in preflight(tmp, expected_pages=result.pages)]

@@ -32,6 +32,7 @@ from shikaku.eligibility import fhir as eligibility_fhir
 from shikaku.eligibility.metrics import AUDIT_PENDING
 from shikaku.eligibility.openapi import openapi_document
 from shikaku.eligibility.runtime import EligibilityRuntime, RuntimeOptions
+from shikaku.mail import views as mail_views
 from shikaku.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from shikaku.metrics import REGISTRY
 from shikaku.web import reception
@@ -137,6 +138,7 @@ def create_app(app: App, *, options: WebOptions | None = None) -> Starlette:
         *eligibility_fhir.routes(rt),
         *reception.routes(rt),
         *desk_views.routes(rt),
+        *mail_views.routes(app),
         Route("/hello", _Asgi(hello), methods=["GET"], name="hello"),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics_endpoint, name="metrics"),

@@ -205,3 +205,47 @@ def test_retargeting_after_print_adds_nobody(populated: Engine, cipher, tmp_path
             .where(target.c.campaign_id == later, target.c.person_id.in_(holders))
         ).scalar_one()
     assert overlap == 0
+
+
+def test_several_waves_pipelined_on_one_pool(populated: Engine, cipher, tmp_path: Path) -> None:
+    """``run_waves`` (``campaign run --all``): every wave printed, every envelope once, the
+    progress callback adds up to the envelopes, reports come in wave order."""
+    from shikaku.issuance.runner import run_waves
+
+    app = App(settings=Settings(), engine=populated, clock=CLOCK, cipher=cipher)
+    _setup(populated)
+    with populated.connect() as conn:
+        codes = list(conn.execute(select(wave.c.code).order_by(wave.c.id)).scalars())[:3]
+    seen = {"done": 0, "total": 0}
+
+    def progress(advance: int, add_total: int) -> None:
+        seen["done"] += advance
+        seen["total"] += add_total
+
+    reports = run_waves(
+        app,
+        actor=SYSTEM,
+        campaign_name="t",
+        wave_codes=codes,
+        out_dir=tmp_path,
+        print_date=date(2025, 7, 25),
+        workers=2,
+        progress=progress,
+    )
+    assert [r.wave_code for r in reports] == codes
+    assert all(not r.failed and r.manifest is not None for r in reports)
+    with populated.connect() as conn:
+        statuses = dict(
+            conn.execute(select(wave.c.code, wave.c.status).where(wave.c.code.in_(codes))).all()
+        )
+        pieces = conn.execute(
+            select(func.count()).select_from(mail_piece).where(mail_piece.c.status == "printed")
+        ).scalar_one()
+        printed_events = conn.execute(
+            select(func.count())
+            .select_from(mail_piece_event)
+            .where(mail_piece_event.c.to_status == "printed")
+        ).scalar_one()
+    assert set(statuses.values()) == {"printed"}
+    assert pieces == printed_events == sum(r.envelopes_rendered for r in reports) > 0
+    assert seen["done"] == seen["total"] == pieces

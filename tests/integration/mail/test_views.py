@@ -79,3 +79,22 @@ def test_staff_page_records_and_explains(mailing: Mailing) -> None:
         headers={"X-Remote-User": "tanaka"},
     )
     assert forged.status_code == 403
+
+
+def test_web_app_mounts_the_page_with_branch_scope(mailing: Mailing) -> None:
+    """``shikaku serve`` serves the page; a clerk sees their own branch only."""
+    from shikaku.eligibility.runtime import RuntimeOptions
+    from shikaku.web.app import WebOptions, create_app
+
+    _client(mailing)  # adds the staff rows
+    web = create_app(
+        mailing.app,
+        options=WebOptions(access_log=None, runtime=RuntimeOptions(audit_interval=0.02)),
+    )
+    client = TestClient(web)  # no lifespan: the page needs no eligibility connections
+    own = client.get("/mail/returns", headers={"X-Remote-User": "tanaka"})
+    assert own.status_code == 200 and "返戻郵便の受付" in own.text
+    assert client.get("/mail/returns").status_code == 403
+    piece = mailing.pieces("posted")[0]
+    res = _post(client, "sato", piece, "refused")
+    assert "他支部の郵便物です" in res.text

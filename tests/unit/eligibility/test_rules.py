@@ -101,6 +101,15 @@ def test_rules_from_policy_take_the_transition_dates() -> None:
     assert rules.transition.myna_grace_months == 2
 
 
+def test_rules_from_policy_take_the_lag_and_the_high_income_threshold() -> None:
+    rules = EligibilityRules.from_policy(
+        Policy(eligibility_registration_lag_business_days=5, high_income_remuneration=300_000)
+    )
+    assert rules.registration_lag_business_days == 5
+    assert rules.high_income_remuneration == 300_000
+    assert EligibilityRules.from_policy(Policy()).registration_lag_business_days == 2
+
+
 def _myna(**kw):  # type: ignore[no-untyped-def]
     base = dict(
         present=True,
