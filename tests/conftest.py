@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -54,18 +54,34 @@ def _truncate_pg(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture
+def empty_engine(tmp_path: Path, pg_database_url: str | None) -> Iterator[Callable[[str], Engine]]:
+    """Factory ``empty_engine(backend)``: a migrated database with every table empty, for
+    ``"sqlite"`` a fresh file, for ``"postgresql"`` the session's database truncated (the test
+    is skipped when ``SHIKAKU_TEST_DATABASE_URL`` is not set). Disposed of after the test."""
+    engines: list[Engine] = []
+
+    def make(backend: str) -> Engine:
+        if backend == "sqlite":
+            eng = make_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+            upgrade(eng)
+        else:
+            if pg_database_url is None:
+                pytest.skip("SHIKAKU_TEST_DATABASE_URL not set")
+            eng = make_engine(pg_database_url)
+            _truncate_pg(eng)
+        engines.append(eng)
+        return eng
+
+    yield make
+    for eng in engines:
+        eng.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
-def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_database_url: str | None
-) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest, empty_engine: Callable[[str], Engine]) -> Engine:
     """A migrated, empty database with the insurer and its 47 branches seeded."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
-        upgrade(eng)
-    else:
-        assert pg_database_url is not None
-        eng = make_engine(pg_database_url)
-        _truncate_pg(eng)
+    eng = empty_engine(request.param)
     with eng.begin() as conn:
         do_seed_reference_data(
             conn,
@@ -74,8 +90,7 @@ def engine(
             name_ja="全国健康保険協会",
             name_en="Japan Health Insurance Association",
         )
-    yield eng
-    eng.dispose()
+    return eng
 
 
 @pytest.fixture

@@ -4,109 +4,22 @@ errors, the English switch and the CSV export."""
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from shikaku.actors import SYSTEM
 from shikaku.bootstrap import App
-from shikaku.clock import FixedClock
-from shikaku.config import Settings
-from shikaku.crypto import MyNumberCipher
-from shikaku.db.engine import make_engine, upgrade
-from shikaku.registry.service import (
-    PersonIn,
-    do_create_employer,
-    do_enrol_member,
-    do_seed_reference_data,
-)
-from shikaku.web.app import WebOptions, create_app
 
 pytestmark = pytest.mark.e2e
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("SHIKAKU_CHROMIUM", "/usr/bin/chromium")
+pytest.importorskip("playwright.sync_api")
 TODAY = date(2025, 8, 20)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    tmp = tmp_path_factory.mktemp("desk")
-    url = f"sqlite:///{tmp / 'db.sqlite3'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    cipher = MyNumberCipher(bytes(range(32)))
-    clock = FixedClock.on(TODAY)
-    with engine.begin() as conn:
-        do_seed_reference_data(
-            conn, actor=SYSTEM, at=clock.now(), name_ja="全国健康保険協会", name_en="JHIA"
-        )
-        emp = do_create_employer(
-            conn,
-            actor=SYSTEM,
-            at=clock.now(),
-            branch_code="13",
-            symbol="1234567",
-            name="合成商事",
-            postal_code=None,
-            address=None,
-        )
-        do_enrol_member(
-            conn,
-            actor=SYSTEM,
-            at=clock.now(),
-            cipher=cipher,
-            employer_id=emp,
-            person_in=PersonIn("山田", "太郎", "ヤマダ", "タロウ", 1, date(1980, 5, 10)),
-            valid_from=date(2020, 4, 1),
-        )
-    web = create_app(
-        App(Settings(database_url=url), engine, clock, cipher),
-        options=WebOptions(access_log=None),
-    )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            locale="ja-JP",
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+def site(make_app: Callable[..., App], serve: Callable[[App], str]) -> str:
+    return serve(make_app(TODAY, name="desk", name_en="JHIA"))
 
 
 def test_faq_in_two_languages_then_record(page: Any, site: str) -> None:

@@ -5,10 +5,8 @@ atomicity on a crash, and the schema left exactly as it was."""
 from __future__ import annotations
 
 import importlib
-import os
 import sqlite3
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from shikaku.actors import SYSTEM
 from shikaku.crypto import MyNumberCipher
-from shikaku.db.engine import make_engine, normalise_url, upgrade
+from shikaku.db.engine import make_engine, upgrade
 from shikaku.registry.repo import branch_summary
 from shikaku.registry.service import do_create_employer
 from shikaku.synth.load import PopulationExistsError, load
@@ -29,7 +26,6 @@ from shikaku.synth.population import Population, needs_certificate, synthesize
 # The module, not the function that shikaku.synth exports under the same name.
 synth_load = importlib.import_module("shikaku.synth.load")
 
-SYNTH_PG_URL = os.environ.get("SHIKAKU_TEST_DATABASE_URL")
 SYNTH_AS_OF = date(2025, 4, 30)
 SYNTH_AT = datetime(2025, 5, 1, 9, 0, tzinfo=timezone(timedelta(hours=9)))
 SYNTH_KEY = bytes(range(32))
@@ -41,44 +37,10 @@ def synth_pop_5k() -> Population:
     return synthesize(5_000, 2025, SYNTH_AS_OF)
 
 
-@pytest.fixture(scope="module")
-def synth_pg_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database for this module, migrated to head."""
-    if not SYNTH_PG_URL:
-        pytest.skip("SHIKAKU_TEST_DATABASE_URL not set")
-    admin_url = make_url(normalise_url(SYNTH_PG_URL))
-    name = f"synth_t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(
-        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    eng = make_engine(url)
-    upgrade(eng)
-    eng.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def synth_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def synth_engine(request: pytest.FixtureRequest, empty_engine: Callable[[str], Engine]) -> Engine:
     """An empty, migrated database (the population tables empty, no branches yet)."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'synth.sqlite3'}")
-        upgrade(eng)
-    else:
-        url = request.getfixturevalue("synth_pg_url")
-        eng = make_engine(url)
-        from shikaku.db.tables import metadata
-
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        with eng.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    yield eng
-    eng.dispose()
+    return empty_engine(request.param)
 
 
 def _counts(engine: Engine) -> dict[str, int]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,12 +25,18 @@ from shikaku.config import Policy, load_settings
 from shikaku.desk.content import (
     SOURCE_LANG,
     ContentError,
+    FaqBase,
     check_content,
     load_content,
     source_hash,
     stamp_source_hash,
 )
 from shikaku.desk.settings import DeskSettings, load_desk_settings
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Config = TypeVar("_Config", bound="DataclassInstance")
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -48,6 +55,7 @@ ConfigOpt = Annotated[
 ContentDirOpt = Annotated[
     Path | None, typer.Option("--content-dir", help="directory of the <lang>.yaml FAQ files")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def _settings(
@@ -67,6 +75,25 @@ def _settings(
     return policy, desk
 
 
+def _load_faq(desk: DeskSettings, *, check: bool = False) -> FaqBase:
+    """The FAQ in ``desk.content_dir`` for ``desk.languages``, read with the [desk] settings;
+    with ``check``, :class:`ContentError` is raised for any problem in the content."""
+    read: Callable[..., FaqBase] = check_content if check else load_content
+    return read(
+        desk.content_dir,
+        desk.languages,
+        core_size=desk.core_size,
+        min_source_entries=desk.min_source_entries,
+        complete_langs=desk.complete_languages,
+    )
+
+
+def _with_options(cfg: _Config, **options: Any) -> _Config:
+    """``cfg`` with the fields whose command-line option was given (is not None) replaced."""
+    given = {name: value for name, value in options.items() if value is not None}
+    return replace(cfg, **given) if given else cfg
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -83,7 +110,7 @@ def search_cmd(
     answers: Annotated[
         bool, typer.Option("--answers", help="show every hit's answer, not only the best one")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
     config: ConfigOpt = None,
     content_dir: ContentDirOpt = None,
 ) -> None:
@@ -91,13 +118,7 @@ def search_cmd(
     from shikaku.desk.search import FaqIndex
 
     policy, desk = _settings(ctx, config, content_dir)
-    base = load_content(
-        desk.content_dir,
-        desk.languages,
-        core_size=desk.core_size,
-        min_source_entries=desk.min_source_entries,
-        complete_langs=desk.complete_languages,
-    )
+    base = _load_faq(desk)
     if SOURCE_LANG not in base.languages:
         err.print(
             f"[red]{desk.content_dir}/ja.yaml がありません / the Japanese FAQ file is missing[/red]"
@@ -190,13 +211,7 @@ def content_check_cmd(
     """FAQファイルを検査する / Check the FAQ: ids, fields, placeholders, stale translations."""
     _, desk = _settings(ctx, config, content_dir)
     try:
-        base = check_content(
-            desk.content_dir,
-            desk.languages,
-            core_size=desk.core_size,
-            min_source_entries=desk.min_source_entries,
-            complete_langs=desk.complete_languages,
-        )
+        base = _load_faq(desk, check=True)
     except ContentError as exc:
         for issue in exc.issues:
             console.print(f"[red]✗[/red] {issue}")
@@ -245,13 +260,7 @@ def content_hash_cmd(
 ) -> None:
     """原文ハッシュを表示・更新する / Show (or, after review, record) the ja source hash."""
     _, desk = _settings(ctx, config, content_dir)
-    base = load_content(
-        desk.content_dir,
-        desk.languages,
-        core_size=desk.core_size,
-        min_source_entries=desk.min_source_entries,
-        complete_langs=desk.complete_languages,
-    )
+    base = _load_faq(desk)
     if SOURCE_LANG not in base.languages:
         err.print("[red]ja.yaml is missing[/red]")
         raise typer.Exit(2)
@@ -377,11 +386,7 @@ def forecast_cmd(
     from shikaku.desk.forecast import PlanError, build_forecast, fit, load_observed, load_plan
 
     policy, desk = _settings(ctx, config)
-    cfg = desk.forecast
-    if contact_rate is not None:
-        cfg = replace(cfg, contact_rate=contact_rate)
-    if baseline is not None:
-        cfg = replace(cfg, baseline_calls_per_day=baseline)
+    cfg = _with_options(desk.forecast, contact_rate=contact_rate, baseline_calls_per_day=baseline)
     extra: dict[str, Any] = {}
     try:
         obs_file = load_observed(observed) if observed is not None else None
@@ -551,21 +556,20 @@ def staffing_cmd(
     out: Annotated[Path, typer.Option("--out", help="directory for roster CSV and PNG")] = Path(
         "desk-out"
     ),
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """必要人員 / Agents needed per interval by Erlang C (from a forecast, or one interval)."""
     from shikaku.desk.staffing import load_forecast_csv, plan_staffing, required_agents
 
     _, desk = _settings(ctx, config)
-    base_cfg = desk.staffing
-    cfg = replace(
-        base_cfg,
-        aht_seconds=base_cfg.aht_seconds if aht_seconds is None else aht_seconds,
-        service_level=base_cfg.service_level if service_level is None else service_level,
-        answer_seconds=base_cfg.answer_seconds if answer_seconds is None else answer_seconds,
-        max_occupancy=base_cfg.max_occupancy if max_occupancy is None else max_occupancy,
-        shrinkage=base_cfg.shrinkage if shrinkage is None else shrinkage,
+    cfg = _with_options(
+        desk.staffing,
+        aht_seconds=aht_seconds,
+        service_level=service_level,
+        answer_seconds=answer_seconds,
+        max_occupancy=max_occupancy,
+        shrinkage=shrinkage,
     )
     if forecast is not None and interval_minutes not in (None, 60):
         err.print(
@@ -693,14 +697,7 @@ def _vocabulary(ctx: typer.Context, config: Path | None) -> Any:
     from shikaku.desk.service import DeskVocabulary
 
     policy, desk = _settings(ctx, config)
-    base = load_content(
-        desk.content_dir,
-        desk.languages,
-        core_size=desk.core_size,
-        min_source_entries=desk.min_source_entries,
-        complete_langs=desk.complete_languages,
-    )
-    return DeskVocabulary.from_base(base, policy.languages)
+    return DeskVocabulary.from_base(_load_faq(desk), policy.languages)
 
 
 @app.command("log")
@@ -737,7 +734,7 @@ def log_cmd(
     at: Annotated[
         str | None, typer.Option("--at", help="time of the contact (default: now), ISO 8601")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """問い合わせを記録する / Record one inquiry in the log."""
@@ -835,7 +832,7 @@ def inquiries_cmd(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="export the matching inquiries to this CSV file")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """問い合わせ記録の検索・出力 / Search the inquiry log, or export it as CSV."""
     from shikaku.desk.service import export_inquiries, search_inquiries

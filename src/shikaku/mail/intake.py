@@ -21,15 +21,20 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection
 
 from shikaku.actors import Actor
 from shikaku.mail.ids import IdKind, classify
 from shikaku.mail.reasons import DEFAULT_RULES, Reason, ReturnRules, parse_reason
 from shikaku.mail.returns import Outcome, ReturnInput, RowResult, parse_input
 from shikaku.mail.service import do_record_returns
-from shikaku.registry.feeds import Reject, read_csv_records, write_rejects
-from shikaku.registry.tables import import_run
+from shikaku.registry.feeds import (
+    Reject,
+    imported_before,
+    read_csv_records,
+    record_import_run,
+    write_rejects,
+)
 
 KIND = "returned-mail"
 HEADER_ALIASES = {
@@ -139,12 +144,7 @@ def do_import_returns(
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     report = IntakeReport(file=path, sha256=digest)
-    seen = conn.execute(
-        select(import_run.c.id).where(
-            and_(import_run.c.kind == KIND, import_run.c.sha256 == digest)
-        )
-    ).first()
-    if seen is not None:
+    if imported_before(conn, KIND, digest):
         report.already_imported = True
         return report
     items, rejects = read_returns(raw, today=today, source=str(path))
@@ -160,18 +160,16 @@ def do_import_returns(
     report.recorded = applied.recorded
     report.by_action = applied.by_action
     report.rejects = sorted(rejects, key=lambda rj: rj.line)
-    conn.execute(
-        insert(import_run).values(
-            kind=KIND,
-            file_name=path.name,
-            sha256=digest,
-            started_at=at,
-            finished_at=at,
-            rows_total=report.rows_total,
-            rows_applied=report.recorded,
-            rows_unchanged=len(report.duplicates),
-            rows_rejected=len(report.rejects),
-        )
+    record_import_run(
+        conn,
+        kind=KIND,
+        path=path,
+        sha256=digest,
+        at=at,
+        rows_total=report.rows_total,
+        rows_applied=report.recorded,
+        rows_unchanged=len(report.duplicates),
+        rows_rejected=len(report.rejects),
     )
     if report.rejects or report.duplicates:
         report.results_file = results_path or path.with_suffix(path.suffix + ".results.csv")

@@ -257,6 +257,45 @@ def read_feed(path: Path, cipher: MyNumberCipher | None) -> tuple[list[FeedRow],
     return rows, rejects
 
 
+def imported_before(conn: Connection, kind: str, sha256: str) -> bool:
+    """Whether a file of this kind with this SHA-256 was imported before (``import_run``).
+    Shared by every CSV intake, which skips such a file as a whole."""
+    seen = conn.execute(
+        select(import_run.c.id).where(
+            and_(import_run.c.kind == kind, import_run.c.sha256 == sha256)
+        )
+    ).first()
+    return seen is not None
+
+
+def record_import_run(
+    conn: Connection,
+    *,
+    kind: str,
+    path: Path,
+    sha256: str,
+    at: datetime,
+    rows_total: int,
+    rows_applied: int,
+    rows_unchanged: int,
+    rows_rejected: int,
+) -> None:
+    """Record an applied file in ``import_run`` (what :func:`imported_before` looks up)."""
+    conn.execute(
+        insert(import_run).values(
+            kind=kind,
+            file_name=path.name,
+            sha256=sha256,
+            started_at=at,
+            finished_at=at,
+            rows_total=rows_total,
+            rows_applied=rows_applied,
+            rows_unchanged=rows_unchanged,
+            rows_rejected=rows_rejected,
+        )
+    )
+
+
 def _staging_table(conn: Connection) -> Table:
     md = MetaData()
     staging = Table(
@@ -296,12 +335,7 @@ def do_import_myna_status(
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     report = ImportReport(file=path, sha256=digest)
-    seen = conn.execute(
-        select(import_run.c.id).where(
-            and_(import_run.c.kind == KIND, import_run.c.sha256 == digest)
-        )
-    ).first()
-    if seen is not None:
+    if imported_before(conn, KIND, digest):
         report.already_imported = True
         return report
 
@@ -436,18 +470,16 @@ def do_import_myna_status(
 
     report.applied, report.unchanged = applied, unchanged
     report.rejects = sorted(rejects, key=lambda rj: rj.line)
-    conn.execute(
-        insert(import_run).values(
-            kind=KIND,
-            file_name=path.name,
-            sha256=digest,
-            started_at=at,
-            finished_at=at,
-            rows_total=report.rows_total,
-            rows_applied=applied,
-            rows_unchanged=unchanged,
-            rows_rejected=len(report.rejects),
-        )
+    record_import_run(
+        conn,
+        kind=KIND,
+        path=path,
+        sha256=digest,
+        at=at,
+        rows_total=report.rows_total,
+        rows_applied=applied,
+        rows_unchanged=unchanged,
+        rows_rejected=len(report.rejects),
     )
     write_audit(
         conn,
@@ -483,7 +515,9 @@ __all__ = [
     "ImportReport",
     "Reject",
     "do_import_myna_status",
+    "imported_before",
     "read_csv_records",
     "read_feed",
+    "record_import_run",
     "write_rejects",
 ]
