@@ -13,7 +13,7 @@ It reports medians, the projection to the national 11.6 million certificates on 
 (time × 11.6M ÷ certificates printed), and the speed-up of the render stage from 1 to 2 local
 workers measured on a smaller population in the same run (the baseline).
 
-    .venv/bin/python bench/bench_issuance.py [--members 1000000] [--speedup-members 100000]
+    .venv/bin/python bench/bench_issuance.py [--members 1000000] [--speedup-members 200000]
         [--runs 3] [--targets sqlite,postgresql] [--pg-url postgresql://postgres@127.0.0.1/test]
 """
 
@@ -177,7 +177,7 @@ def med(values: list[float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--members", type=int, default=1_000_000)
-    ap.add_argument("--speedup-members", type=int, default=100_000)
+    ap.add_argument("--speedup-members", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pipeline-runs", type=int, default=1)
     ap.add_argument("--targets", default="sqlite,postgresql")

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert
 
-from shikaku.domain.mailpiece import PieceStatus, check_move
-from shikaku.issuance.tables import mail_piece, mail_piece_event
+from shikaku.domain.mailpiece import PieceStatus
+from shikaku.issuance.tables import mail_piece_event
 
 
 def luhn_digit(digits: str) -> str:
@@ -60,48 +60,3 @@ def record_events(
             for p in piece_ids
         ],
     )
-
-
-def move_pieces(
-    conn: Connection,
-    *,
-    piece_ids: Sequence[str],
-    to_status: PieceStatus,
-    actor: str,
-    at: datetime,
-    extra: dict[str, Any] | None = None,
-) -> int:
-    """Move pieces to ``to_status`` (checked against the lifecycle), with events. Pieces
-    already in ``to_status`` are left alone, so a repeated call changes nothing."""
-    rows = conn.execute(
-        select(mail_piece.c.id, mail_piece.c.status).where(mail_piece.c.id.in_(list(piece_ids)))
-    ).all()
-    by_from: dict[PieceStatus, list[str]] = {}
-    for pid, status in rows:
-        current = PieceStatus(status)
-        if current == to_status:
-            continue
-        check_move(current, to_status)
-        by_from.setdefault(current, []).append(pid)
-    moved = 0
-    for current, ids in by_from.items():
-        conn.execute(
-            update(mail_piece)
-            .where(mail_piece.c.id.in_(ids))
-            .values(status=to_status, updated_at=at, **(extra or {}))
-        )
-        record_events(
-            conn, piece_ids=ids, from_status=current, to_status=to_status, actor=actor, at=at
-        )
-        moved += len(ids)
-    return moved
-
-
-def set_pages(conn: Connection, rows: Sequence[tuple[str, int, int]]) -> None:
-    """Store each piece's page range in its batch file (executemany)."""
-    stmt = (
-        update(mail_piece)
-        .where(mail_piece.c.id == bindparam("pid"))
-        .values(first_page=bindparam("fp"), last_page=bindparam("lp"))
-    )
-    conn.execute(stmt, [dict(pid=p, fp=a, lp=b) for p, a, b in rows])

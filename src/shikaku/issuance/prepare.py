@@ -20,7 +20,7 @@ from shikaku.domain.ids import customer_barcode
 from shikaku.domain.ids.certificate_qr import CertificateQR, encode
 from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.pieces import piece_id, record_events
-from shikaku.issuance.render import CertificateData, Envelope, missing_glyphs
+from shikaku.issuance.render import CertificateData, Envelope, missing_glyphs, sheets_for
 from shikaku.issuance.render.font import load_face
 from shikaku.issuance.sender import sender_for
 from shikaku.issuance.tables import (
@@ -226,6 +226,21 @@ def split_address(address: str, width: int = 22) -> list[str]:
     return lines or [""]
 
 
+def pages_for(members: int) -> int:
+    """Pages of one envelope in its batch file: the carrier letter plus the certificate
+    sheets (the renderer lays them out so; the worker checks every batch against this)."""
+    return 1 + sheets_for(members)
+
+
+def expected_ranges(households: Iterable[Household]) -> list[tuple[str, int, int]]:
+    """(piece id, first page, last page) of each envelope of a batch, as prepare stored them."""
+    out, page = [], 0
+    for pid, rows in households:
+        first, page = page + 1, page + pages_for(len(rows))
+        out.append((pid, first, page))
+    return out
+
+
 def household_texts(rows: Sequence[MemberRow]) -> Iterator[str]:
     """The per-household strings an envelope draws with the font (names, kana, address; the
     wave's shared strings — sender, insurer name — are checked once per wave)."""
@@ -427,10 +442,14 @@ def do_prepare_wave(
         batch_rows.append(
             dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
         )
+        page = 0  # each envelope: the carrier letter + its certificate sheets
         for pos, (hh, pid, postal_code, _) in enumerate(chunk, start=1):
+            first, page = page + 1, page + pages_for(len(hh))
             piece_rows.append(
                 dict(
                     id=pid,
+                    first_page=first,
+                    last_page=page,
                     campaign_id=campaign_id,
                     wave_id=wave_id,
                     batch_seq=b,

@@ -112,6 +112,7 @@ Index("ix_mail_piece_wave_status", mail_piece.c.wave_id, mail_piece.c.status)
 Index("ix_mail_piece_branch_status", mail_piece.c.branch_code, mail_piece.c.status)
 # a household's piece in a wave (prepare links targets to their piece through it)
 Index("ix_mail_piece_wave_insured", mail_piece.c.wave_id, mail_piece.c.insured_person_id)
+Index("ix_mail_piece_batch", mail_piece.c.batch_id)  # a rendered batch's pieces move together
 
 mail_piece_event = Table(
     "mail_piece_event",

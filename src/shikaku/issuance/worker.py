@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shikaku.issuance.prepare import EnvelopeContext, Household, build_envelopes
+from shikaku.issuance.prepare import (
+    EnvelopeContext,
+    Household,
+    build_envelopes,
+    expected_ranges,
+)
 from shikaku.issuance.render import preflight, render_batch
 
 
@@ -40,6 +45,11 @@ def render_task(
     try:
         result = render_batch(envelopes, tmp, font_path=font_path)
         problems = [str(p) for p in preflight(tmp, expected_pages=result.pages)]
+        if result.page_ranges != expected_ranges(households):
+            problems.append(
+                "page ranges differ from those recorded at prepare / "
+                "準備時に記録したページ範囲と一致しません"
+            )
         if not problems:
             os.replace(tmp, final)
     finally:

@@ -160,6 +160,7 @@ def create_app_from_env() -> Starlette:
     runtime = RuntimeOptions(
         audit_process=env.get("SHIKAKU_AUDIT_PROCESS", "1") != "0",
         redis_url=env.get("SHIKAKU_REDIS_URL") or None,
+        pg_connections=int(env.get("SHIKAKU_PG_CONNECTIONS", "0")) or RuntimeOptions.pg_connections,
         audit_spill_dir=Path(env["SHIKAKU_AUDIT_SPILL_DIR"])
         if env.get("SHIKAKU_AUDIT_SPILL_DIR")
         else None,

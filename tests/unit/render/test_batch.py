@@ -133,3 +133,23 @@ def test_no_my_number_anywhere_in_the_input_model() -> None:
 def test_envelope_without_barcode(envelopes: list[Envelope], tmp_path: Path) -> None:
     out = render_batch([replace(envelopes[3], barcode_symbols=[])], tmp_path / "nb.pdf")
     assert preflight(out.path, expected_pages=out.pages) == []
+
+
+def test_prepare_predicts_every_envelopes_pages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Prepare stores each piece's page range before rendering (pages_for); the renderer
+    must lay envelopes out exactly so, including households with more than 8 certificates."""
+    from dataclasses import replace
+
+    from shikaku.issuance.prepare import pages_for
+    from shikaku.issuance.render import render_batch
+    from shikaku.issuance.render.samples import sample_envelopes
+
+    envs = sample_envelopes(12, seed=5)
+    big = replace(envs[0], piece_id="big", members=list(envs[0].members) * 9)
+    envs = [*envs, big]
+    result = render_batch(envs, tmp_path / "b.pdf")
+    page = 0
+    for env, (pid, first, last) in zip(envs, result.page_ranges, strict=True):
+        assert (pid, first, last) == (env.piece_id, page + 1, page + pages_for(len(env.members)))
+        page = last
+    assert page == result.pages
