@@ -19,7 +19,7 @@ from shikaku.domain.errors import ValidationError
 from shikaku.domain.ids import customer_barcode
 from shikaku.domain.ids.certificate_qr import CertificateQR, encode
 from shikaku.domain.mailpiece import PieceStatus
-from shikaku.issuance.pieces import piece_id, record_events
+from shikaku.issuance.pieces import piece_id
 from shikaku.issuance.render import CertificateData, Envelope, missing_glyphs, sheets_for
 from shikaku.issuance.render.font import load_face
 from shikaku.issuance.sender import sender_for
@@ -28,6 +28,7 @@ from shikaku.issuance.tables import (
     certificate,
     issuance_exception,
     mail_piece,
+    mail_piece_event,
     print_batch,
     target,
     wave,
@@ -56,6 +57,10 @@ class PrepareReport:
     batches: int = 0
     exceptions: list[tuple[str, str, str]] = field(default_factory=list)  # key, rule, message
     employers_without_address: int = 0
+    #: What the workers need (batch id → households, and the wave's shared data), so the run
+    #: that prepared the wave need not read it back; empty when the wave was prepared before.
+    batch_households: dict[int, list[Household]] = field(default_factory=dict, repr=False)
+    context: EnvelopeContext | None = field(default=None, repr=False)
 
 
 class MemberRow(NamedTuple):
@@ -475,14 +480,28 @@ def do_prepare_wave(
         r["batch_id"] = batch_ids[r.pop("batch_seq")]
     if piece_rows:
         conn.execute(insert(mail_piece), piece_rows)
-        record_events(
-            conn,
-            piece_ids=[r["id"] for r in piece_rows],
-            from_status=None,
-            to_status=PieceStatus.PLANNED,
-            actor=actor.login,
-            at=at,
+        conn.execute(
+            insert(mail_piece_event).from_select(
+                ["piece_id", "at", "to_status", "actor"],
+                select(
+                    mail_piece.c.id,
+                    literal(at, mail_piece_event.c.at.type),
+                    literal(str(PieceStatus.PLANNED)),
+                    literal(actor.login),
+                ).where(mail_piece.c.wave_id == wave_id),
+            )
         )
+    for b, start in enumerate(range(0, len(ok), size), start=1):
+        report.batch_households[batch_ids[b]] = [
+            (pid, hh) for hh, pid, _, _ in ok[start : start + size]
+        ]
+    report.context = EnvelopeContext(
+        insurer_number=br["insurer_number"],
+        insurer_name=insurer_name,
+        issue_date=camp["issue_date"],
+        qr_key=qr_key,
+        branch_code=branch_code,
+    )
 
     # 4. Targets point at their piece; certificates are recorded (pending print).
     piece_of = (

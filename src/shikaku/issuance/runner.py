@@ -348,13 +348,18 @@ def _start_wave(
         progress(sum(b.pieces for b in batches if b.status == "printed"), total)
     futures: dict[Future[TaskResult], int] = {}
     if pending:
-        data = _WaveData(app, campaign_id, wave_id, qr_key)
+        if prep.context is not None:  # prepared just now: the households are in memory
+            households, context = prep.batch_households, prep.context
+        else:  # prepared by an earlier run (resuming): read them back
+            data = _WaveData(app, campaign_id, wave_id, qr_key)
+            households = {b.id: data.households_of(b.id) for b in pending}
+            context = data.context
         for b in pending:
             fut = executor.submit(
                 render_task,
                 b.id,
-                data.households_of(b.id),
-                data.context,
+                households[b.id],
+                context,
                 str(base / b.file_name),
                 font_path,
             )
