@@ -137,11 +137,19 @@ def render_volume_sheet(
 EMPLOYER_HEADERS = ["記号・番号・枝番", "氏名", "区分", "状況"]
 
 
+@dataclass(frozen=True)
+class EmployerList:
+    """One employer's 対象者一覧表 (its CSV file is named after the 事業所記号)."""
+
+    symbol: str
+    section: Section
+
+
 def employer_sections(
-    conn: Connection, *, campaign_id: int, branch_code: str, folder: Path, wave_code: str
-) -> list[Section]:
-    """対象者一覧表: per employer, its staff and dependants who get a certificate in this wave.
-    Writes one CSV per employer and returns the sections of the PDF (rendered by a worker)."""
+    conn: Connection, *, campaign_id: int, branch_code: str, wave_code: str
+) -> list[EmployerList]:
+    """対象者一覧表: per employer, its staff and dependants who get a certificate in this wave
+    (written out by :func:`render_employer_lists` on a worker)."""
     stmt = (
         select(
             employer.c.symbol,
@@ -180,36 +188,40 @@ def employer_sections(
         )
     if not by_employer:
         return []
-    headers = EMPLOYER_HEADERS
-    csv_dir = folder / "employers"
-    csv_dir.mkdir(parents=True, exist_ok=True)
-    for (symbol, _name), rows in by_employer.items():
-        with (csv_dir / f"{symbol}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(headers)
-            w.writerows(rows)
-    sections = [
-        Section(
-            title=f"資格確認書 対象者一覧表　{name}（事業所記号 {symbol}）",
-            subtitle=f"発送回 {wave_code}：下記の方の資格確認書をご自宅へ特定記録郵便で"
-            "お送りします。届かない場合は事業所あてに再送します。",
-            rows=rows,
+    return [
+        EmployerList(
+            symbol=symbol,
+            section=Section(
+                title=f"資格確認書 対象者一覧表　{name}（事業所記号 {symbol}）",
+                subtitle=f"発送回 {wave_code}：下記の方の資格確認書をご自宅へ特定記録郵便で"
+                "お送りします。届かない場合は事業所あてに再送します。",
+                rows=rows,
+            ),
         )
         for (symbol, name), rows in by_employer.items()
     ]
-    return sections
 
 
-def render_employer_lists(path: str, sections: list[Section], font_path: str | None) -> str:
-    """Worker task: every employer's list in one PDF, each employer from a new page."""
+def render_employer_lists(folder: str, lists: list[EmployerList], font_path: str | None) -> str:
+    """Worker task: one CSV per employer (``employers/<symbol>.csv``) and every employer's
+    list in one PDF (``employer-lists.pdf``), each employer from a new page. Thousands of small
+    files are slow to create, so this runs on a worker, not in the process that records."""
+    csv_dir = Path(folder) / "employers"
+    csv_dir.mkdir(parents=True, exist_ok=True)
+    for item in lists:
+        with (csv_dir / f"{item.symbol}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(EMPLOYER_HEADERS)
+            w.writerows(item.section.rows)
+    path = Path(folder) / "employer-lists.pdf"
     render_sections(
-        Path(path),
-        sections=sections,
+        path,
+        sections=[item.section for item in lists],
         headers=EMPLOYER_HEADERS,
         align=["left", "left", "center", "left"],
         font_path=font_path,
     )
-    return path
+    return str(path)
 
 
 def write_exceptions(conn: Connection, *, campaign_id: int, wave_id: int, folder: Path) -> Path:

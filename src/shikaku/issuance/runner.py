@@ -327,19 +327,14 @@ def _start_wave(
                 font_path,
             ),
         ]
-        sections = employer_sections(
+        lists = employer_sections(
             conn,
             campaign_id=campaign_id,
             branch_code=str(w["branch_code"]),
-            folder=folder,
             wave_code=wave_code,
         )
-        if sections:
-            docs.append(
-                executor.submit(
-                    render_employer_lists, str(folder / "employer-lists.pdf"), sections, font_path
-                )
-            )
+        if lists:
+            docs.append(executor.submit(render_employer_lists, str(folder), lists, font_path))
     report.batches_total = len(batches)
     pending = [b for b in batches if b.status != "printed"]
     report.batches_skipped = len(batches) - len(pending)

