@@ -191,9 +191,7 @@ def write_csv(db_url: str, path: Path, returns: int, pieces: int, seed: int) -> 
     rng = np.random.default_rng(seed)
     chosen = rng.choice(np.arange(1, pieces + 1), size=returns, replace=False)
     with eng.connect() as conn:
-        ids = dict(
-            conn.execute(text("SELECT insured_person_id, id FROM mail_piece")).all()
-        )
+        ids = dict(conn.execute(text("SELECT insured_person_id, id FROM mail_piece")).all())
     eng.dispose()
     codes = [r for r, _ in REASONS]
     probs = np.array([p for _, p in REASONS])
