@@ -49,7 +49,8 @@ err = Console(stderr=True)
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="TOML settings file ([policy], [desk], [desk.forecast], [desk.staffing])"
+        "--config",
+        help=r"TOML settings file (\[policy], \[desk], \[desk.forecast], \[desk.staffing])",
     ),
 ]
 ContentDirOpt = Annotated[

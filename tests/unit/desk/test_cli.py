@@ -312,3 +312,9 @@ def test_config_file_sets_desk_values(tmp_path: Path) -> None:
     cfg.write_text('[desk]\nphone = "x"\n', encoding="utf-8")
     code, out = invoke("staffing", "--config", str(cfg), "--calls", "100")
     assert code == 2 and "unknown keys" in out
+
+
+def test_config_help_names_the_settings_tables() -> None:
+    """The table names are shown as written (not eaten as Rich markup)."""
+    out = CliRunner().invoke(app, ["forecast", "--help"], env={"COLUMNS": "200"}).output
+    assert "[policy]" in out and "[desk.staffing]" in out
