@@ -243,9 +243,13 @@ def _column_count(line_no: int, got: int, expected: int) -> Reject:
     )
 
 
-def read_feed(path: Path, cipher: MyNumberCipher | None) -> tuple[list[FeedRow], list[Reject]]:
-    """Parse and validate every row; never raises for a bad row."""
-    records, rejects = read_csv_records(path.read_bytes(), REQUIRED_COLUMNS, source=str(path))
+def read_feed(
+    path: Path, cipher: MyNumberCipher | None, *, raw: bytes | None = None
+) -> tuple[list[FeedRow], list[Reject]]:
+    """Parse and validate every row; never raises for a bad row. Pass ``raw`` (the file's
+    bytes, already read) so what is parsed is exactly what was hashed."""
+    data = path.read_bytes() if raw is None else raw
+    records, rejects = read_csv_records(data, REQUIRED_COLUMNS, source=str(path))
     rows: list[FeedRow] = []
     for line_no, rec in records:
         try:
@@ -339,7 +343,7 @@ def do_import_myna_status(
         report.already_imported = True
         return report
 
-    rows, rejects = read_feed(path, cipher)
+    rows, rejects = read_feed(path, cipher, raw=raw)  # the bytes that were hashed
     report.rows_total = len(rows) + len(rejects)
     staging = _staging_table(conn)
     for start in range(0, len(rows), BATCH_ROWS):
