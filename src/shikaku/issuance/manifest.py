@@ -25,6 +25,8 @@ MANIFEST_COLUMNS = (
 FLYER = "flyer"  # every home envelope carries the マイナ保険証 flyer
 
 # Weights in grams (A4 64 g/m² ≈ 4 g; 長3 envelope ≈ 5 g; flyer ≈ 4 g). Postage classes follow
+MANIFEST_FILE = "manifest.csv"  # and manifest.parquet beside it
+
 # Japan Post's letter-size (定形) steps; the figures are configuration, not law.
 ENVELOPE_G, SHEET_G, FLYER_G = 5.0, 4.0, 4.0
 WEIGHT_CLASSES = ((25.0, "定形 25g以内"), (50.0, "定形 50g以内"), (1000.0, "定形外"))
@@ -81,7 +83,7 @@ def manifest_lines(conn: Connection, wave_id: int) -> list[PieceLine]:
 
 def write_manifest(lines: list[PieceLine], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "manifest.csv"
+    path = folder / MANIFEST_FILE
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(MANIFEST_COLUMNS)
@@ -243,13 +245,3 @@ def write_exceptions(conn: Connection, *, campaign_id: int, wave_id: int, folder
         w.writerow(["member_key", "rule_id", "message_ja", "message_en"])
         w.writerows(rows)
     return path
-
-
-def write_wave_outputs(
-    conn: Connection, *, campaign_id: int, wave_id: int, wave_code: str, out_dir: Path
-) -> Path:
-    """(Re)write the manifest and the exceptions list from the database; returns the manifest."""
-    folder = out_dir / wave_code
-    manifest = write_manifest(manifest_lines(conn, wave_id), folder)
-    write_exceptions(conn, campaign_id=campaign_id, wave_id=wave_id, folder=folder)
-    return manifest

@@ -11,9 +11,10 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, insert, literal, select, update
 
@@ -22,12 +23,15 @@ from shikaku.bootstrap import App
 from shikaku.domain.ids.certificate_qr import derive_key
 from shikaku.domain.mailpiece import PieceStatus, check_move
 from shikaku.issuance.manifest import (
+    MANIFEST_FILE,
+    PieceLine,
     employer_sections,
     manifest_lines,
     render_employer_lists,
     render_volume_sheet,
     volume_rows,
-    write_wave_outputs,
+    write_exceptions,
+    write_manifest,
 )
 from shikaku.issuance.prepare import (
     BATCH_ENVELOPES,
@@ -168,6 +172,9 @@ class _Started:
     docs: list[Future[str]]
     futures: dict[Future[TaskResult], int]
     total: int
+    lines: list[PieceLine]  # the manifest as prepared (statuses before this run)
+    file_of: dict[int, str]  # batch id → file name
+    executor: Executor
 
 
 def run_wave(
@@ -240,6 +247,7 @@ def run_waves(
             )
     qr_key = derive_key(app.cipher.master_key)
     reports: list[RunReport] = []
+    outputs: list[Future[Any]] = []
     previous: _Started | None = None
     for code in wave_codes:
         started = _start_wave(
@@ -256,14 +264,16 @@ def run_waves(
             qr_key=qr_key,
         )
         if previous is not None:
-            reports.append(_finish_wave(app, actor, previous, progress))
+            reports.append(_finish_wave(app, actor, previous, progress, outputs))
             if on_report:
                 on_report(reports[-1])
         previous = started
     if previous is not None:
-        reports.append(_finish_wave(app, actor, previous, progress))
+        reports.append(_finish_wave(app, actor, previous, progress, outputs))
         if on_report:
             on_report(reports[-1])
+    for out in outputs:
+        out.result()  # every manifest written before returning
     return reports
 
 
@@ -318,11 +328,12 @@ def _start_wave(
         ).all()
         # The volume sheet and the employers' lists depend only on what prepare decided, so
         # they render on the workers alongside the batches.
+        lines = manifest_lines(conn, wave_id)
         docs: list[Future[str]] = [
             executor.submit(
                 render_volume_sheet,
                 str(folder / "volume-sheet.pdf"),
-                volume_rows(manifest_lines(conn, wave_id)),
+                volume_rows(lines),
                 wave_code,
                 font_path,
             ),
@@ -359,11 +370,21 @@ def _start_wave(
                 font_path,
             )
             futures[fut] = b.pieces
-    return _Started(campaign_id, wave_id, base, report, docs, futures, total)
+    file_of = {b.id: b.file_name for b in batches}
+    return _Started(
+        campaign_id, wave_id, base, report, docs, futures, total, lines, file_of, executor
+    )
 
 
-def _finish_wave(app: App, actor: Actor, started: _Started, progress: Progress | None) -> RunReport:
-    """Record the wave's batches as they finish, then write its manifest."""
+def _finish_wave(
+    app: App,
+    actor: Actor,
+    started: _Started,
+    progress: Progress | None,
+    outputs: list[Future[Any]],
+) -> RunReport:
+    """Record the wave's batches as they finish, then queue its manifest on a worker (the
+    future goes to *outputs*)."""
     report, futures = started.report, started.futures
     campaign_id, wave_id, wave_code = started.campaign_id, started.wave_id, report.wave_code
     for fut in as_completed(futures):
@@ -380,14 +401,21 @@ def _finish_wave(app: App, actor: Actor, started: _Started, progress: Progress |
             progress(futures[fut], 0)
     for doc in started.docs:
         doc.result()
+    # The manifest is the prepared one with the batches just recorded marked printed; a worker
+    # writes it (CSV + Parquet) while this process goes on. run_waves waits for it.
+    failed_files = {started.file_of[batch_id] for batch_id, _ in report.failed}
+    printed = str(PieceStatus.PRINTED)
+    lines = [
+        ln
+        if ln.batch_file in failed_files or ln.status != str(PieceStatus.PLANNED)
+        else replace(ln, status=printed)
+        for ln in started.lines
+    ]
+    folder = started.base / wave_code
+    outputs.append(started.executor.submit(write_manifest, lines, folder))
+    report.manifest = folder / MANIFEST_FILE
     with app.engine.begin() as conn:
-        report.manifest = write_wave_outputs(
-            conn,
-            campaign_id=campaign_id,
-            wave_id=wave_id,
-            wave_code=wave_code,
-            out_dir=started.base,
-        )
+        write_exceptions(conn, campaign_id=campaign_id, wave_id=wave_id, folder=folder)
         if not report.failed:
             remaining = conn.execute(
                 select(print_batch.c.id).where(
