@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import ColumnElement, Connection, insert, literal, null, select, update
 
-from shikaku.domain.mailpiece import PieceStatus
-from shikaku.issuance.tables import mail_piece_event
+from shikaku.domain.mailpiece import PieceStatus, check_move
+from shikaku.issuance.tables import mail_piece, mail_piece_event
 
 
 def luhn_digit(digits: str) -> str:
@@ -60,3 +60,37 @@ def record_events(
             for p in piece_ids
         ],
     )
+
+
+def move_where(
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    from_status: PieceStatus | None,
+    to_status: PieceStatus,
+    actor: str,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Set-based lifecycle move of every piece matching *where* (which must select pieces in
+    ``from_status``): one event row each, then the status. The move is checked against the
+    lifecycle once. ``from_status=None`` records the creation events of pieces just inserted
+    (already in ``to_status``) and updates nothing."""
+    if from_status is not None:
+        check_move(from_status, to_status)
+    text = json.dumps(detail, ensure_ascii=False, default=str) if detail else None
+    conn.execute(
+        insert(mail_piece_event).from_select(
+            ["piece_id", "at", "from_status", "to_status", "actor", "detail"],
+            select(
+                mail_piece.c.id,
+                literal(at, mail_piece_event.c.at.type),
+                literal(str(from_status)) if from_status is not None else null(),
+                literal(str(to_status)),
+                literal(actor),
+                literal(text) if text is not None else null(),
+            ).where(where),
+        )
+    )
+    if from_status is not None:
+        conn.execute(update(mail_piece).where(where).values(status=to_status, updated_at=at))

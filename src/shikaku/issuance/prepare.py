@@ -5,11 +5,11 @@ certificates. Re-running finds the wave prepared and does nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Date, and_, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
@@ -19,7 +19,7 @@ from shikaku.domain.errors import ValidationError
 from shikaku.domain.ids import customer_barcode
 from shikaku.domain.ids.certificate_qr import CertificateQR, encode
 from shikaku.domain.mailpiece import PieceStatus
-from shikaku.issuance.pieces import piece_id
+from shikaku.issuance.pieces import move_where, piece_id
 from shikaku.issuance.render import CertificateData, Envelope, missing_glyphs, sheets_for
 from shikaku.issuance.render.font import load_face
 from shikaku.issuance.sender import sender_for
@@ -28,7 +28,6 @@ from shikaku.issuance.tables import (
     certificate,
     issuance_exception,
     mail_piece,
-    mail_piece_event,
     print_batch,
     target,
     wave,
@@ -149,6 +148,19 @@ class EnvelopeContext:
     issue_date: date
     qr_key: bytes
     branch_code: str
+
+
+def envelope_context(
+    br: Mapping[Any, Any], camp: Mapping[Any, Any], qr_key: bytes, insurer_name_ja: str
+) -> EnvelopeContext:
+    """The shared part of a wave's envelopes from its branch and campaign rows."""
+    return EnvelopeContext(
+        insurer_number=br["insurer_number"],
+        insurer_name=f"{insurer_name_ja} {br['name_ja']}",
+        issue_date=camp["issue_date"],
+        qr_key=qr_key,
+        branch_code=br["code"],
+    )
 
 
 Household = tuple[str, Sequence[MemberRow]]  # (piece id, the household's rows, insured first)
@@ -341,7 +353,8 @@ def do_prepare_wave(
 
     rows = wave_members(conn, campaign_id, branch_code)
     households = _households(rows)
-    insurer_name = f"{insurer_name_ja} {br['name_ja']}"
+    context = envelope_context(br, camp, qr_key, insurer_name_ja)
+    insurer_name = context.insurer_name
 
     # 2. Envelopes, with exceptions held back for branch staff. The envelopes themselves are
     # built by the workers that render them; here only what decides holding and sorting.
@@ -441,20 +454,21 @@ def do_prepare_wave(
     # 3. Pieces sorted by postal code (barcode discount), cut into batches.
     ok.sort(key=lambda h: (h[2], h[3], h[1]))
     size = min(batch_size or BATCH_ENVELOPES, BATCH_ENVELOPES)
+    chunks = [ok[start : start + size] for start in range(0, len(ok), size)]
     batch_rows, piece_rows = [], []
-    for b, start in enumerate(range(0, len(ok), size), start=1):
-        chunk = ok[start : start + size]
+    for b, chunk in enumerate(chunks, start=1):
         batch_rows.append(
             dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
         )
-        page = 0  # each envelope: the carrier letter + its certificate sheets
-        for pos, (hh, pid, postal_code, _) in enumerate(chunk, start=1):
-            first, page = page + 1, page + pages_for(len(hh))
+        ranges = expected_ranges((pid, hh) for hh, pid, _, _ in chunk)
+        for pos, ((hh, pid, postal_code, _), (_, first, last)) in enumerate(
+            zip(chunk, ranges, strict=True), start=1
+        ):
             piece_rows.append(
                 dict(
                     id=pid,
                     first_page=first,
-                    last_page=page,
+                    last_page=last,
                     campaign_id=campaign_id,
                     wave_id=wave_id,
                     batch_seq=b,
@@ -480,28 +494,19 @@ def do_prepare_wave(
         r["batch_id"] = batch_ids[r.pop("batch_seq")]
     if piece_rows:
         conn.execute(insert(mail_piece), piece_rows)
-        conn.execute(
-            insert(mail_piece_event).from_select(
-                ["piece_id", "at", "to_status", "actor"],
-                select(
-                    mail_piece.c.id,
-                    literal(at, mail_piece_event.c.at.type),
-                    literal(str(PieceStatus.PLANNED)),
-                    literal(actor.login),
-                ).where(mail_piece.c.wave_id == wave_id),
-            )
+        move_where(
+            conn,
+            mail_piece.c.wave_id == wave_id,
+            from_status=None,
+            to_status=PieceStatus.PLANNED,
+            actor=actor.login,
+            at=at,
         )
-    for b, start in enumerate(range(0, len(ok), size), start=1):
-        report.batch_households[batch_ids[b]] = [
-            (pid, hh) for hh, pid, _, _ in ok[start : start + size]
-        ]
-    report.context = EnvelopeContext(
-        insurer_number=br["insurer_number"],
-        insurer_name=insurer_name,
-        issue_date=camp["issue_date"],
-        qr_key=qr_key,
-        branch_code=branch_code,
-    )
+    report.batch_households = {
+        batch_ids[b]: [(pid, hh) for hh, pid, _, _ in chunk]
+        for b, chunk in enumerate(chunks, start=1)
+    }
+    report.context = context
 
     # 4. Targets point at their piece; certificates are recorded (pending print).
     piece_of = (

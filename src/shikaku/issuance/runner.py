@@ -16,12 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, insert, literal, select, update
+from sqlalchemy import and_, select, update
 
 from shikaku.actors import Actor
 from shikaku.bootstrap import App
 from shikaku.domain.ids.certificate_qr import derive_key
-from shikaku.domain.mailpiece import PieceStatus, check_move
+from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.manifest import (
     MANIFEST_FILE,
     PieceLine,
@@ -33,17 +33,18 @@ from shikaku.issuance.manifest import (
     write_exceptions,
     write_manifest,
 )
+from shikaku.issuance.pieces import move_where
 from shikaku.issuance.prepare import (
     BATCH_ENVELOPES,
-    EnvelopeContext,
     Household,
     MemberRow,
     PrepareReport,
     do_prepare_wave,
+    envelope_context,
     get_wave,
 )
 from shikaku.issuance.service import get_campaign
-from shikaku.issuance.tables import campaign, mail_piece, mail_piece_event, print_batch, wave
+from shikaku.issuance.tables import campaign, mail_piece, print_batch, wave
 from shikaku.issuance.worker import TaskResult, render_task
 from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import branch
@@ -107,24 +108,15 @@ class _WaveData:
             camp = (
                 conn.execute(select(campaign).where(campaign.c.id == campaign_id)).mappings().one()
             )
-            br = conn.execute(select(branch).where(branch.c.code == branch_code)).mappings().first()
+            br = conn.execute(select(branch).where(branch.c.code == branch_code)).mappings().one()
             rows = wave_members(conn, campaign_id, branch_code, statuses=("enveloped",))
         self.households: dict[int, list[MemberRow]] = {}
         for r in rows:
             self.households.setdefault(r.insured_person_id, []).append(r)
-        self.context = EnvelopeContext(
-            insurer_number=br["insurer_number"] if br else "",
-            insurer_name=f"{app.settings.policy.insurer_name_ja} {br['name_ja'] if br else ''}",
-            issue_date=camp["issue_date"],
-            qr_key=qr_key,
-            branch_code=branch_code,
-        )
+        self.context = envelope_context(br, camp, qr_key, app.settings.policy.insurer_name_ja)
 
     def households_of(self, batch_id: int) -> list[Household]:
         return [(pid, self.households[ins]) for pid, ins in self.by_batch.get(batch_id, [])]
-
-
-check_move(PieceStatus.PLANNED, PieceStatus.PRINTED)  # the move _record makes is legal
 
 
 def _record(app: App, actor: Actor, res: TaskResult) -> None:
@@ -140,24 +132,16 @@ def _record(app: App, actor: Actor, res: TaskResult) -> None:
         ).rowcount
         if not done:
             return  # recorded by an earlier run
-        planned = and_(
-            mail_piece.c.batch_id == res.batch_id,
-            mail_piece.c.status == str(PieceStatus.PLANNED),
-        )
-        conn.execute(
-            insert(mail_piece_event).from_select(
-                ["piece_id", "at", "from_status", "to_status", "actor"],
-                select(
-                    mail_piece.c.id,
-                    literal(at, mail_piece_event.c.at.type),
-                    mail_piece.c.status,
-                    literal(str(PieceStatus.PRINTED)),
-                    literal(actor.login),
-                ).where(planned),
-            )
-        )
-        conn.execute(
-            update(mail_piece).where(planned).values(status=PieceStatus.PRINTED, updated_at=at)
+        move_where(
+            conn,
+            and_(
+                mail_piece.c.batch_id == res.batch_id,
+                mail_piece.c.status == str(PieceStatus.PLANNED),
+            ),
+            from_status=PieceStatus.PLANNED,
+            to_status=PieceStatus.PRINTED,
+            actor=actor.login,
+            at=at,
         )
 
 

@@ -52,6 +52,7 @@ from sqlalchemy import (
 from shikaku.actors import Actor
 from shikaku.clock import Clock
 from shikaku.domain.mailpiece import PieceStatus, check_move
+from shikaku.issuance.pieces import move_where
 from shikaku.issuance.prepare import split_address
 from shikaku.issuance.render import preflight
 from shikaku.issuance.render.cover import CoverLetter, CoverMember, render_cover_letters
@@ -636,22 +637,14 @@ def _record_file(
             ),
             mail_piece.c.status == PieceStatus.PLANNED.value,
         )
-        check_move(PieceStatus.PLANNED, PieceStatus.PRINTED)
-        conn.execute(
-            insert(mail_piece_event).from_select(
-                ["piece_id", "at", "from_status", "to_status", "actor", "detail"],
-                select(
-                    mail_piece.c.id,
-                    literal(at),
-                    literal(PieceStatus.PLANNED.value),
-                    literal(PieceStatus.PRINTED.value),
-                    literal(actor.login),
-                    literal('{"file": "' + file_name + '"}'),
-                ).where(ready),
-            )
-        )
-        conn.execute(
-            update(mail_piece).where(ready).values(status=PieceStatus.PRINTED, updated_at=at)
+        move_where(
+            conn,
+            ready,
+            from_status=PieceStatus.PLANNED,
+            to_status=PieceStatus.PRINTED,
+            actor=actor.login,
+            at=at,
+            detail={"file": file_name},
         )
 
 

@@ -10,7 +10,6 @@ transaction), a mandatory actor, and writes its audit row in the same transactio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, literal, selec
 
 from shikaku.actors import Actor
 from shikaku.domain.mailpiece import PieceStatus, check_move
-from shikaku.issuance.pieces import record_events
+from shikaku.issuance.pieces import move_where, record_events
 from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event, wave
 from shikaku.mail.ids import PIECE_ID_LENGTH, IdKind, classify, normalise_id
 from shikaku.mail.reasons import DEFAULT_RULES, Action, Resolution, ReturnRules, TaskKind
@@ -84,7 +83,6 @@ def do_mark_posted(
     report = PostReport(wave_id=wave_id, branch_code=branch_code)
     home = and_(mail_piece.c.wave_id == wave_id, mail_piece.c.parent_piece_id.is_(None))
     printed = and_(home, mail_piece.c.status == PieceStatus.PRINTED.value)
-    check_move(PieceStatus.PRINTED, PieceStatus.POSTED)
     counts: dict[str, int] = dict(
         conn.execute(
             select(mail_piece.c.status, func.count()).where(home).group_by(mail_piece.c.status)
@@ -97,21 +95,15 @@ def do_mark_posted(
         for s, n in counts.items()
         if s not in (PieceStatus.PRINTED, PieceStatus.PLANNED, PieceStatus.CANCELLED)
     )
-    detail = json.dumps({"posted_on": posted_on.isoformat()})
-    conn.execute(
-        insert(mail_piece_event).from_select(
-            ["piece_id", "at", "from_status", "to_status", "actor", "detail"],
-            select(
-                mail_piece.c.id,
-                literal(at),
-                literal(PieceStatus.PRINTED.value),
-                literal(PieceStatus.POSTED.value),
-                literal(actor.login),
-                literal(detail),
-            ).where(printed),
-        )
+    move_where(
+        conn,
+        printed,
+        from_status=PieceStatus.PRINTED,
+        to_status=PieceStatus.POSTED,
+        actor=actor.login,
+        at=at,
+        detail={"posted_on": posted_on.isoformat()},
     )
-    conn.execute(update(mail_piece).where(printed).values(status=PieceStatus.POSTED, updated_at=at))
     if tracking:
         known = set(
             conn.execute(
