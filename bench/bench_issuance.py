@@ -11,7 +11,9 @@ emptied before every run:
 
 It reports medians, the projection to the national 11.6 million certificates on this machine
 (time × 11.6M ÷ certificates printed), and the speed-up of the render stage from 1 to 2 local
-workers measured on a smaller population in the same run (the baseline).
+workers measured on a smaller population in the same run (the baseline), next to the machine's
+own ceiling for it: independent sample batches rendered by 1 and by 2 processes with nothing
+else running (two busy processes on this 2-vCPU machine do not each run at full speed).
 
     .venv/bin/python bench/bench_issuance.py [--members 1000000] [--speedup-members 200000]
         [--runs 3] [--targets sqlite,postgresql] [--pg-url postgresql://postgres@127.0.0.1/test]
@@ -25,6 +27,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +42,8 @@ from shikaku.config import Settings
 from shikaku.crypto import MyNumberCipher
 from shikaku.db.engine import make_engine, normalise_url, upgrade
 from shikaku.issuance.plan import generate_plan
+from shikaku.issuance.render import render_batch
+from shikaku.issuance.render.samples import sample_envelopes
 from shikaku.issuance.runner import run_waves
 from shikaku.issuance.service import (
     do_create_campaign,
@@ -170,6 +175,23 @@ def pipeline_once(eng: Engine, out: Path, workers: int) -> dict[str, float]:
     )
 
 
+def _render_sample(job: tuple[int, str]) -> int:
+    seed, out = job
+    envelopes = sample_envelopes(300, seed=seed, max_members=1)
+    return render_batch(envelopes, Path(out)).pages
+
+
+def ceiling_once(folder: Path, workers: int, batches: int = 8) -> float:
+    """The machine's own limit for the speed-up: ``batches`` independent sample batches
+    rendered by a pool of ``workers`` processes, with nothing for the main process to do."""
+    jobs = [(seed, str(folder / f"ceiling-{seed}.pdf")) for seed in range(batches)]
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_render_sample, jobs[:workers]))  # start-up and imports not timed
+        t0 = time.perf_counter()
+        list(pool.map(_render_sample, jobs))
+        return time.perf_counter() - t0
+
+
 def med(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -228,6 +250,14 @@ def main() -> None:
                     print(
                         f"[speed-up] render {args.speedup_members:,} members: 1 worker "
                         f"{one:.1f} s, 2 workers {two:.1f} s → {one / two:.2f}×",
+                        flush=True,
+                    )
+                    c1 = med([ceiling_once(sfolder, 1) for _ in range(args.runs)])
+                    c2 = med([ceiling_once(sfolder, 2) for _ in range(args.runs)])
+                    print(
+                        f"[speed-up] machine ceiling (independent render batches, no main "
+                        f"process work): 1 process {c1:.1f} s, 2 processes {c2:.1f} s → "
+                        f"{c1 / c2:.2f}×",
                         flush=True,
                     )
     print(

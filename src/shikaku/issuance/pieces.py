@@ -13,13 +13,15 @@ from shikaku.domain.mailpiece import PieceStatus, check_move
 from shikaku.issuance.tables import mail_piece, mail_piece_event
 
 
+#: Luhn: a digit doubled, its digits summed (one look-up instead of arithmetic per digit).
+LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_digit(digits: str) -> str:
-    """Luhn check digit, so a mistyped piece id is caught at the branch counter."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
+    """Luhn check digit, so a mistyped piece id is caught at the branch counter. From the
+    right, every other digit of ``digits`` (the rightmost first) is doubled."""
+    total = sum(LUHN_DOUBLED[int(c)] for c in digits[-1::-2]) + sum(map(int, digits[-2::-2]))
+    return str(-total % 10)
 
 
 def piece_id(campaign_id: int, branch_code: str, seq: int) -> str:

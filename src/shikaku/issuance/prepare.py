@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Date, and_, insert, literal, or_, select, upd
 from sqlalchemy.orm import aliased
 
 from shikaku.actors import Actor
+from shikaku.db.bulk import insert_rows
 from shikaku.domain.errors import ValidationError
 from shikaku.domain.ids import customer_barcode
 from shikaku.domain.ids.certificate_qr import CertificateQR, encode
@@ -96,6 +97,14 @@ def get_wave(conn: Connection, campaign_id: int, code: str) -> dict[str, object]
     if row is None:
         raise WaveError(f"no wave {code!r} in this campaign / 発送回 {code!r} がありません")
     return dict(row)
+
+
+#: The columns prepare writes for each planned home piece (see ``insert_rows``).
+PIECE_COLUMNS = (
+    "id", "first_page", "last_page", "campaign_id", "wave_id", "batch_id", "batch_pos",
+    "insured_person_id", "employer_id", "branch_code", "route", "postal_code", "members",
+    "status", "updated_at",
+)  # fmt: skip
 
 
 def wave_members(
@@ -455,7 +464,8 @@ def do_prepare_wave(
     ok.sort(key=lambda h: (h[2], h[3], h[1]))
     size = min(batch_size or BATCH_ENVELOPES, BATCH_ENVELOPES)
     chunks = [ok[start : start + size] for start in range(0, len(ok), size)]
-    batch_rows, piece_rows = [], []
+    batch_rows: list[dict[str, Any]] = []
+    piece_rows: list[tuple[Any, ...]] = []  # in the order of PIECE_COLUMNS, batch seq first
     for b, chunk in enumerate(chunks, start=1):
         batch_rows.append(
             dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
@@ -465,24 +475,9 @@ def do_prepare_wave(
             zip(chunk, ranges, strict=True), start=1
         ):
             piece_rows.append(
-                dict(
-                    id=pid,
-                    first_page=first,
-                    last_page=last,
-                    campaign_id=campaign_id,
-                    wave_id=wave_id,
-                    batch_seq=b,
-                    batch_pos=pos,
-                    insured_person_id=hh[0].insured_person_id,
-                    employer_id=hh[0].employer_id,
-                    branch_code=branch_code,
-                    route="home",
-                    postal_code=postal_code,
-                    members=len(hh),
-                    status=PieceStatus.PLANNED,
-                    updated_at=at,
-                )
-            )
+                (b, pos, pid, first, last, hh[0].insured_person_id, hh[0].employer_id,
+                 postal_code, len(hh))
+            )  # fmt: skip
     if batch_rows:
         conn.execute(insert(print_batch), batch_rows)
     batch_ids = dict(
@@ -490,10 +485,19 @@ def do_prepare_wave(
             select(print_batch.c.seq, print_batch.c.id).where(print_batch.c.wave_id == wave_id)
         ).all()
     )
-    for r in piece_rows:
-        r["batch_id"] = batch_ids[r.pop("batch_seq")]
     if piece_rows:
-        conn.execute(insert(mail_piece), piece_rows)
+        planned = PieceStatus.PLANNED.value
+        insert_rows(
+            conn,
+            mail_piece,
+            PIECE_COLUMNS,
+            (
+                (pid, first, last, campaign_id, wave_id, batch_ids[b], pos, insured, employer_id,
+                 branch_code, "home", postal_code, members, planned, at)
+                for b, pos, pid, first, last, insured, employer_id, postal_code, members
+                in piece_rows
+            ),
+        )  # fmt: skip
         move_where(
             conn,
             mail_piece.c.wave_id == wave_id,
@@ -545,7 +549,7 @@ def do_prepare_wave(
     )
     conn.execute(update(wave).where(wave.c.id == wave_id).values(prepared_at=at, status="prepared"))
     report.envelopes = len(piece_rows)
-    report.certificates = sum(int(r["members"]) for r in piece_rows)
+    report.certificates = sum(r[-1] for r in piece_rows)
     report.batches = len(batch_rows)
     write_audit(
         conn,

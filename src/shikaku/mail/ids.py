@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 
-from shikaku.issuance.pieces import luhn_digit
+from shikaku.issuance.pieces import LUHN_DOUBLED, luhn_digit
 
 REROUTE_BRANCH_OFFSET = 50
 ENVELOPE_PREFIX = "9"
@@ -50,14 +50,11 @@ def normalise_id(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
 
 
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-
-
 def luhn_ok(digits: str) -> bool:
     """The Luhn check of a digit string including its check digit (same rule as
     :func:`shikaku.issuance.pieces.luhn_digit`, written for speed: a million ids per upload)."""
     plain = sum(map(int, digits[-1::-2]))
-    doubled = sum(_DOUBLED[int(c)] for c in digits[-2::-2])
+    doubled = sum(LUHN_DOUBLED[int(c)] for c in digits[-2::-2])
     return (plain + doubled) % 10 == 0
 
 
