@@ -32,7 +32,7 @@ def insert_rows(
     ]
     data: list[Sequence[Any]] = list(rows)
     if procs:
-        converted = []
+        converted: list[Sequence[Any]] = []
         for row in data:
             values = list(row)
             for i, p in procs:
