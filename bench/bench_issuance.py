@@ -181,7 +181,7 @@ def _render_sample(job: tuple[int, str]) -> int:
     return render_batch(envelopes, Path(out)).pages
 
 
-def ceiling_once(folder: Path, workers: int, batches: int = 8) -> float:
+def ceiling_once(folder: Path, workers: int, batches: int = 16) -> float:
     """The machine's own limit for the speed-up: ``batches`` independent sample batches
     rendered by a pool of ``workers`` processes, with nothing for the main process to do."""
     jobs = [(seed, str(folder / f"ceiling-{seed}.pdf")) for seed in range(batches)]

@@ -8,6 +8,7 @@ already recorded are skipped, others are rendered again into the same file names
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -145,6 +146,10 @@ def _record(app: App, actor: Actor, res: TaskResult) -> None:
         )
 
 
+#: Batches kept queued per worker behind the wave being recorded (see :func:`run_waves`).
+QUEUED_BATCHES_PER_WORKER = 3
+
+
 @dataclass
 class _Started:
     """A wave whose batches are on the workers (see :func:`run_waves`)."""
@@ -211,7 +216,8 @@ def run_waves(
     on_report: Callable[[RunReport], None] | None = None,
 ) -> list[RunReport]:
     """Run several waves on one pool, pipelined: while the workers render wave *n*, this
-    process prepares wave *n + 1* and queues its batches, so the workers never wait for the
+    process prepares the next waves and queues their batches (until
+    ``QUEUED_BATCHES_PER_WORKER`` batches per worker wait), so the workers never wait for the
     database work between waves. Each wave is recorded and its manifest written as soon as its
     batches are done; ``on_report`` is called with each finished wave's report."""
     if executor is None:
@@ -228,11 +234,22 @@ def run_waves(
                 batch_size=batch_size,
                 executor=pool,
                 on_report=on_report,
+                workers=workers,
             )
     qr_key = derive_key(app.cipher.master_key)
     reports: list[RunReport] = []
     outputs: list[Future[Any]] = []
-    previous: _Started | None = None
+    # Waves are started (prepared, batches queued) ahead of the one being recorded until at
+    # least this many batches wait behind it: one big wave is enough, but small branches have
+    # one or two batches each and the workers would run dry while this process prepares.
+    ahead = QUEUED_BATCHES_PER_WORKER * max(1, workers)
+    started_waves: deque[_Started] = deque()
+
+    def finish_oldest() -> None:
+        reports.append(_finish_wave(app, actor, started_waves.popleft(), progress, outputs))
+        if on_report:
+            on_report(reports[-1])
+
     for code in wave_codes:
         started = _start_wave(
             app,
@@ -247,15 +264,13 @@ def run_waves(
             executor=executor,
             qr_key=qr_key,
         )
-        if previous is not None:
-            reports.append(_finish_wave(app, actor, previous, progress, outputs))
-            if on_report:
-                on_report(reports[-1])
-        previous = started
-    if previous is not None:
-        reports.append(_finish_wave(app, actor, previous, progress, outputs))
-        if on_report:
-            on_report(reports[-1])
+        started_waves.append(started)
+        while len(started_waves) > 1 and (
+            sum(len(w.futures) for w in list(started_waves)[1:]) >= ahead
+        ):
+            finish_oldest()
+    while started_waves:
+        finish_oldest()
     for out in outputs:
         out.result()  # every manifest written before returning
     return reports

@@ -6,6 +6,7 @@ import csv
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -207,10 +208,28 @@ def test_retargeting_after_print_adds_nobody(populated: Engine, cipher, tmp_path
     assert overlap == 0
 
 
-def test_several_waves_pipelined_on_one_pool(populated: Engine, cipher, tmp_path: Path) -> None:
+def test_several_waves_pipelined_on_one_pool(
+    populated: Engine, cipher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``run_waves`` (``campaign run --all``): every wave printed, every envelope once, the
-    progress callback adds up to the envelopes, reports come in wave order."""
+    progress callback adds up to the envelopes, reports come in wave order; small waves are
+    started ahead until enough batches wait for the workers."""
+    from shikaku.issuance import runner
     from shikaku.issuance.runner import run_waves
+
+    steps: list[str] = []
+    start, finish = runner._start_wave, runner._finish_wave
+
+    def logged_start(*args: Any, **kwargs: Any) -> Any:
+        steps.append("start")
+        return start(*args, **kwargs)
+
+    def logged_finish(*args: Any, **kwargs: Any) -> Any:
+        steps.append("finish")
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_start_wave", logged_start)
+    monkeypatch.setattr(runner, "_finish_wave", logged_finish)
 
     app = App(settings=Settings(), engine=populated, clock=CLOCK, cipher=cipher)
     _setup(populated)
@@ -234,6 +253,9 @@ def test_several_waves_pipelined_on_one_pool(populated: Engine, cipher, tmp_path
     )
     assert [r.wave_code for r in reports] == codes
     assert all(not r.failed and r.manifest is not None for r in reports)
+    batches = sum(r.batches_total for r in reports)
+    assert batches < runner.QUEUED_BATCHES_PER_WORKER * 2  # small waves: all started at once
+    assert steps == ["start"] * len(codes) + ["finish"] * len(codes)
     with populated.connect() as conn:
         statuses = dict(
             conn.execute(select(wave.c.code, wave.c.status).where(wave.c.code.in_(codes))).all()
