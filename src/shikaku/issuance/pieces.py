@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, Connection, insert, literal, null, select,
 from shikaku.domain.mailpiece import PieceStatus, check_move
 from shikaku.issuance.tables import mail_piece, mail_piece_event
 
-
 #: Luhn: a digit doubled, its digits summed (one look-up instead of arithmetic per digit).
 LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
