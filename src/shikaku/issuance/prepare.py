@@ -464,20 +464,10 @@ def do_prepare_wave(
     ok.sort(key=lambda h: (h[2], h[3], h[1]))
     size = min(batch_size or BATCH_ENVELOPES, BATCH_ENVELOPES)
     chunks = [ok[start : start + size] for start in range(0, len(ok), size)]
-    batch_rows: list[dict[str, Any]] = []
-    piece_rows: list[tuple[Any, ...]] = []  # in the order of PIECE_COLUMNS, batch seq first
-    for b, chunk in enumerate(chunks, start=1):
-        batch_rows.append(
-            dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
-        )
-        ranges = expected_ranges((pid, hh) for hh, pid, _, _ in chunk)
-        for pos, ((hh, pid, postal_code, _), (_, first, last)) in enumerate(
-            zip(chunk, ranges, strict=True), start=1
-        ):
-            piece_rows.append(
-                (b, pos, pid, first, last, hh[0].insured_person_id, hh[0].employer_id,
-                 postal_code, len(hh))
-            )  # fmt: skip
+    batch_rows = [
+        dict(wave_id=wave_id, seq=b, file_name=batch_file_name(wave_code, b), pieces=len(chunk))
+        for b, chunk in enumerate(chunks, start=1)
+    ]
     if batch_rows:
         conn.execute(insert(print_batch), batch_rows)
     batch_ids = dict(
@@ -485,19 +475,20 @@ def do_prepare_wave(
             select(print_batch.c.seq, print_batch.c.id).where(print_batch.c.wave_id == wave_id)
         ).all()
     )
+    planned = PieceStatus.PLANNED.value
+    piece_rows: list[tuple[Any, ...]] = []  # in the order of PIECE_COLUMNS
+    for b, chunk in enumerate(chunks, start=1):
+        ranges = expected_ranges((pid, hh) for hh, pid, _, _ in chunk)
+        for pos, ((hh, pid, postal_code, _), (_, first, last)) in enumerate(
+            zip(chunk, ranges, strict=True), start=1
+        ):
+            piece_rows.append(
+                (pid, first, last, campaign_id, wave_id, batch_ids[b], pos,
+                 hh[0].insured_person_id, hh[0].employer_id, branch_code, "home", postal_code,
+                 len(hh), planned, at)
+            )  # fmt: skip
     if piece_rows:
-        planned = PieceStatus.PLANNED.value
-        insert_rows(
-            conn,
-            mail_piece,
-            PIECE_COLUMNS,
-            (
-                (pid, first, last, campaign_id, wave_id, batch_ids[b], pos, insured, employer_id,
-                 branch_code, "home", postal_code, members, planned, at)
-                for b, pos, pid, first, last, insured, employer_id, postal_code, members
-                in piece_rows
-            ),
-        )  # fmt: skip
+        insert_rows(conn, mail_piece, PIECE_COLUMNS, piece_rows)
         move_where(
             conn,
             mail_piece.c.wave_id == wave_id,
@@ -549,7 +540,7 @@ def do_prepare_wave(
     )
     conn.execute(update(wave).where(wave.c.id == wave_id).values(prepared_at=at, status="prepared"))
     report.envelopes = len(piece_rows)
-    report.certificates = sum(r[-1] for r in piece_rows)
+    report.certificates = sum(len(hh) for hh, _, _, _ in ok)
     report.batches = len(batch_rows)
     write_audit(
         conn,
