@@ -12,8 +12,10 @@ Proves, with a handful of grouped queries (no per-piece Python):
   was printed.
 
 Anything else is an exception with its piece id; the command exits non-zero when there is one.
-``deep=True`` also checks every piece's status against its last event row (slower: it reads
-the whole event table).
+``deep=True`` also checks every piece's status against its last event row, and that every row
+of the append-only ledgers (piece events, returns, re-route items) still points at an existing
+piece or employer envelope — those tables carry the ids without a per-row foreign key
+(decision 0009). Slower: it reads the whole event table.
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 from sqlalchemy.orm import aliased
 
 from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event, target, wave
-from shikaku.mail.tables import branch_task, reroute_item, return_event, wave_posting
+from shikaku.mail.tables import (
+    branch_task,
+    reroute_batch,
+    reroute_item,
+    return_event,
+    wave_posting,
+)
 
 #: piece ids listed per exception kind (the count is always complete)
 EXCEPTION_SAMPLE = 200
@@ -51,6 +59,7 @@ class ExceptionKind:
     DESTROYED_ACTIVE = "destroyed-with-active-certificate"
     REROUTE_NOT_PRINTED = "employer-piece-not-printed"
     EVENT_MISMATCH = "status-differs-from-last-event"
+    ORPHAN = "ledger-row-without-piece"
 
 
 @dataclass
@@ -266,7 +275,56 @@ def reconcile(
 
     report.waves = list(waves.values())
     _exceptions(conn, report, waves, deep=deep)
+    if deep:
+        _orphans(conn, report, branch_code)
     return report
+
+
+def _orphans(conn: Connection, report: ReconcileReport, branch_code: str | None) -> None:
+    """Ledger rows whose piece (or envelope) does not exist. Piece events and re-route items
+    carry no branch: they are checked only when the whole country is reconciled."""
+    checks: list[tuple[str, Any]] = [
+        (
+            "return_event",
+            select(return_event.c.piece_id, return_event.c.branch_code)
+            .where(
+                ~select(mail_piece.c.id).where(mail_piece.c.id == return_event.c.piece_id).exists()
+            )
+            .where(*([return_event.c.branch_code == branch_code] if branch_code else []))
+            .order_by(return_event.c.id),
+        ),
+    ]
+    if branch_code is None:
+        checks += [
+            (
+                "mail_piece_event",
+                select(mail_piece_event.c.piece_id, literal(""))
+                .where(
+                    ~select(mail_piece.c.id)
+                    .where(mail_piece.c.id == mail_piece_event.c.piece_id)
+                    .exists()
+                )
+                .order_by(mail_piece_event.c.id),
+            ),
+            (
+                "reroute_item",
+                select(reroute_item.c.piece_id, literal(""))
+                .where(
+                    ~select(reroute_batch.c.id)
+                    .where(reroute_batch.c.id == reroute_item.c.reroute_batch_id)
+                    .exists()
+                )
+                .order_by(reroute_item.c.piece_id),
+            ),
+        ]
+    kind = ExceptionKind.ORPHAN
+    for table, stmt in checks:
+        for pid, branch in conn.execute(stmt):
+            report.exception_counts[kind] = report.exception_counts.get(kind, 0) + 1
+            if report.exception_counts[kind] <= EXCEPTION_SAMPLE:
+                report.exceptions.append(
+                    LedgerException(kind, branch, "", pid, f"{table}: no such piece or envelope")
+                )
 
 
 def _add(

@@ -59,9 +59,15 @@ from shikaku.issuance.render.cover import CoverLetter, CoverMember, render_cover
 from shikaku.issuance.render.font import MissingGlyphsError
 from shikaku.issuance.sender import sender_for
 from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event
-from shikaku.mail.ids import envelope_id_sql, reroute_piece_id_sql, reroute_seq_sql, zpad
+from shikaku.mail.ids import (
+    envelope_id_sql,
+    luhn_number_sql,
+    reroute_piece_body_sql,
+    reroute_seq_sql,
+    zpad,
+)
 from shikaku.mail.reasons import Action, TaskKind
-from shikaku.mail.returns import employer_reachable, fix_origins, member_facts, tune
+from shikaku.mail.returns import employer_reachable, fix_origins, member_facts, roomy, tune
 from shikaku.mail.tables import branch_task, reroute_batch, reroute_item, return_event
 from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import employer, membership, person
@@ -121,6 +127,7 @@ def _staging(conn: Connection) -> tuple[Table, Table]:
         x.drop(conn, checkfirst=True)
     for x in (t, n):
         x.create(conn)
+    roomy(conn, t)  # the member facts are filled in by an update of every row
     return t, n
 
 
@@ -390,13 +397,16 @@ def _plan_envelopes(
             t.c.campaign_id,
             t.c.branch_code,
             reroute_batch.c.id.label("batch_id"),
-            (
+            # the id's digits as one integer column, so the check digit reads a column
+            reroute_piece_body_sql(
+                t.c.campaign_id,
+                t.c.branch_code,
                 func.row_number().over(
                     partition_by=(t.c.campaign_id, t.c.branch_code),
                     order_by=(t.c.employer_id, t.c.piece_id),
                 )
-                + func.coalesce(base.c.top, 0)
-            ).label("seq"),
+                + func.coalesce(base.c.top, 0),
+            ).label("body"),
         )
         .select_from(
             t.join(
@@ -420,9 +430,7 @@ def _plan_envelopes(
                 numbered.c.event_id,
                 numbered.c.piece_id,
                 numbered.c.from_status,
-                reroute_piece_id_sql(
-                    numbered.c.campaign_id, numbered.c.branch_code, numbered.c.seq
-                ),
+                luhn_number_sql(numbered.c.body, 11),
                 numbered.c.batch_id,
             ),
         )

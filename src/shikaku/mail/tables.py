@@ -37,7 +37,8 @@ return_event = Table(
     "return_event",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("piece_id", String(20), ForeignKey("mail_piece.id"), nullable=False),
+    # no foreign key: an append-only ledger (migration 0008, decision 0009)
+    Column("piece_id", String(20), nullable=False),  # mail_piece.id
     Column(
         "trip",
         SmallInteger,
@@ -87,7 +88,8 @@ reroute_item = Table(
     "reroute_item",
     metadata,
     Column("piece_id", String(20), primary_key=True, comment="the employer piece"),
-    Column("reroute_batch_id", Integer, ForeignKey("reroute_batch.id"), nullable=False),
+    # no foreign key: an append-only ledger (migration 0008, decision 0009)
+    Column("reroute_batch_id", Integer, nullable=False),  # reroute_batch.id
     Column(
         "return_event_id",
         BigInteger,

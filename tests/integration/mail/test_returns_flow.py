@@ -7,7 +7,7 @@ import csv
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from shikaku.actors import SYSTEM, Actor, Role
 from shikaku.issuance.render import preflight
@@ -25,7 +25,13 @@ from shikaku.mail.service import (
     do_resolve_task,
     open_tasks,
 )
-from shikaku.mail.tables import branch_task, reroute_batch, return_event, webhook_outbox
+from shikaku.mail.tables import (
+    branch_task,
+    reroute_batch,
+    reroute_item,
+    return_event,
+    webhook_outbox,
+)
 from shikaku.registry.service import do_end_membership
 from shikaku.registry.tables import employer, membership
 
@@ -273,6 +279,42 @@ def test_reroute_groups_by_employer_and_reconciles(mailing: Mailing, tmp_path: P
         ExceptionKind.EVENT_MISMATCH,
         ExceptionKind.RECORD_WITHOUT_RETURN,
     } <= kinds
+    assert ExceptionKind.ORPHAN not in kinds
+
+    # the ledgers carry piece ids without a foreign key: a row pointing nowhere is caught
+    with m.app.engine.begin() as conn:
+        conn.execute(
+            insert(mail_piece_event).values(
+                piece_id="019999999990", at=m.clock.now(), to_status="posted", actor="x"
+            )
+        )
+        conn.execute(
+            insert(reroute_item).values(
+                piece_id="019999999991",
+                reroute_batch_id=987654,
+                return_event_id=987654,
+                parent_piece_id=pieces[0],
+            )
+        )
+        conn.execute(
+            update(return_event)
+            .where(return_event.c.piece_id == pieces[2])
+            .values(piece_id="019999999992")
+        )
+    with m.app.engine.connect() as conn:
+        rec = reconcile(conn, deep=True)
+        shallow = reconcile(conn)
+    orphans = sorted(
+        (e.piece_id, e.detail.split(":")[0])
+        for e in rec.exceptions
+        if e.kind == ExceptionKind.ORPHAN
+    )
+    assert orphans == [
+        ("019999999990", "mail_piece_event"),
+        ("019999999991", "reroute_item"),
+        ("019999999992", "return_event"),
+    ]
+    assert ExceptionKind.ORPHAN not in shallow.exception_counts
     assert pieces[0] in {e.piece_id for e in rec.exceptions if e.kind == ExceptionKind.OPEN_RETURN}
 
 
