@@ -43,9 +43,10 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, literal_column, text
+from sqlalchemy import Engine, event, literal_column, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
@@ -84,6 +85,28 @@ def recreate(url: str, name: str, template: str | None = None) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"{tpl}'))
     adm.dispose()
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def template_current(url: str, tpl_url: str) -> bool:
+    """The template database exists and is at the migrations' head revision."""
+    from alembic.script import ScriptDirectory
+
+    from shikaku.db.engine import alembic_config
+
+    with admin(url).connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"),
+            {"n": make_url(tpl_url).database},
+        ).first()
+    if not exists:
+        return False
+    eng = make_engine(tpl_url)
+    head = ScriptDirectory.from_config(alembic_config(eng)).get_current_head()
+    with eng.connect() as conn:
+        rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    eng.dispose()
+    print(f"template {make_url(tpl_url).database} at {rev}, head {head}", flush=True)
+    return bool(rev == head)
 
 
 def drop(url: str, name: str) -> None:
@@ -237,12 +260,36 @@ def time_copy(db_url: str, path: Path) -> float:
     return elapsed
 
 
-def time_ingest(db_url: str, path: Path, out_dir: Path) -> dict[str, float]:
+class StatementTimes:
+    """Wall time per SQL statement on one engine (SQLAlchemy cursor events), to see which
+    statements an ingest spends its time in. Statements are keyed by their first words."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.total: dict[str, float] = {}
+        self._start: list[float] = []
+        event.listen(eng, "before_cursor_execute", self._before)
+        event.listen(eng, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, stmt: str, *args: Any) -> None:
+        self._start.append(time.perf_counter())
+
+    def _after(self, conn: Any, cursor: Any, stmt: str, *args: Any) -> None:
+        key = " ".join(stmt.split())[:110]
+        self.total[key] = self.total.get(key, 0.0) + time.perf_counter() - self._start.pop()
+
+    def report(self, n: int) -> str:
+        top = sorted(self.total.items(), key=lambda kv: -kv[1])[:n]
+        lines = [f"  {s:7.2f} s  {k}" for k, s in top]
+        return "\n".join([f"  {sum(self.total.values()):7.2f} s  all statements", *lines])
+
+
+def time_ingest(db_url: str, path: Path, out_dir: Path, statements: int = 0) -> dict[str, float]:
     from shikaku.issuance.render.cover import render_cover_letters
     from shikaku.mail.intake import do_import_returns
     from shikaku.mail.reroute import _cover_letters, do_plan_reroute
 
     eng = make_engine(db_url)
+    timer = StatementTimes(eng) if statements else None
     res: dict[str, float] = {}
     t = time.perf_counter()
     with eng.begin() as conn:
@@ -257,6 +304,8 @@ def time_ingest(db_url: str, path: Path, out_dir: Path) -> dict[str, float]:
             conn, actor=SYSTEM, at=CLOCK.now(), run_on=CLOCK.today(), today=CLOCK.today()
         )
     res["plan_s"] = time.perf_counter() - t
+    if timer is not None:
+        print("slowest statements (import + plan):\n" + timer.report(statements), flush=True)
     res["envelopes"] = plan.envelopes
     res["pieces"] = plan.pieces
     res["certificates"] = plan.members or 0
@@ -414,6 +463,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-reconcile", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the template databases")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the ingest template a --keep run left (same schema version only)",
+    )
+    ap.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N slowest SQL statements of each ingest run",
+    )
     args = ap.parse_args(argv)
     if not args.url.startswith("postgresql"):
         print("PostgreSQL only", file=sys.stderr)
@@ -424,10 +485,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_ingest:
             print(f"building ingest database: {args.pieces:,} posted pieces", flush=True)
             tpl = "shikaku_bench_mail_ingest_tpl"
-            build_ingest_db(recreate(args.url, tpl), args.pieces, args.employers)
+            tpl_url = make_url(args.url).set(database=tpl).render_as_string(hide_password=False)
+            if not (args.reuse and template_current(args.url, tpl_url)):
+                build_ingest_db(recreate(args.url, tpl), args.pieces, args.employers)
             csv_path = tmpdir / "returns.csv"
             write_csv(
-                make_url(args.url).set(database=tpl).render_as_string(hide_password=False),
+                tpl_url,
                 csv_path,
                 args.returns,
                 args.pieces,
@@ -439,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.runs):
                 db = recreate(args.url, "shikaku_bench_mail_run", template=tpl)
                 copies.append(time_copy(db, csv_path))
-                r = time_ingest(db, csv_path, tmpdir)
+                r = time_ingest(db, csv_path, tmpdir, args.statements)
                 runs.append(r)
                 print(
                     f"run {i + 1}: COPY {copies[-1]:.2f} s · import {r['import_s']:.2f} s · "
