@@ -14,13 +14,25 @@ from shikaku.issuance.tables import mail_piece, mail_piece_event
 
 #: Luhn: a digit doubled, its digits summed (one look-up instead of arithmetic per digit).
 LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+#: Luhn of a pair of digits "ab" whose first is doubled: one look-up per two digits.
+LUHN_PAIRS = {f"{a}{b}": LUHN_DOUBLED[a] + b for a in range(10) for b in range(10)}
+
+
+def luhn_total(digits: str) -> int:
+    """The Luhn sum of ``digits`` (ASCII digits), its rightmost digit counted plain: a full id
+    with its check digit is valid when this is a multiple of 10. KeyError on a non-digit."""
+    if len(digits) % 2:
+        digits = "0" + digits
+    total = 0
+    for i in range(0, len(digits), 2):
+        total += LUHN_PAIRS[digits[i : i + 2]]
+    return total
 
 
 def luhn_digit(digits: str) -> str:
     """Luhn check digit, so a mistyped piece id is caught at the branch counter. From the
     right, every other digit of ``digits`` (the rightmost first) is doubled."""
-    total = sum(LUHN_DOUBLED[int(c)] for c in digits[-1::-2]) + sum(map(int, digits[-2::-2]))
-    return str(-total % 10)
+    return str(-luhn_total(digits + "0") % 10)
 
 
 def piece_id(campaign_id: int, branch_code: str, seq: int) -> str:

@@ -24,14 +24,14 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from shikaku.actors import Actor
-from shikaku.mail.ids import IdKind, classify
+from shikaku.mail.ids import PIECE_ID_LENGTH, luhn_ok_array
 from shikaku.mail.reasons import DEFAULT_RULES, Reason, ReturnRules, parse_reason
 from shikaku.mail.returns import Outcome, ReturnInput, RowResult, parse_input
 from shikaku.mail.service import do_record_returns
 from shikaku.registry.feeds import (
     Reject,
     imported_before,
-    read_csv_records,
+    read_csv_rows,
     record_import_run,
     write_rejects,
 )
@@ -68,26 +68,43 @@ def _reason(text: str) -> Reason | None:
     return parse_reason(text)
 
 
-def _fast_input(line: int, rec: dict[str, str], today: date) -> ReturnInput | None:
-    """The common clean row (ASCII digits, ISO date, a known reason) without the general
-    parser's normalisation; None sends the row to :func:`parse_input`."""
-    pid = rec.get("piece_id", "").strip()
-    trk = rec.get("tracking_no", "").strip()
-    day = rec["returned_on"].strip()
-    reason = _reason(rec["reason"])
-    if reason is None or len(day) != 10 or not (pid.isdigit() or (not pid and trk.isdigit())):
-        return None
-    try:
-        returned_on = date.fromisoformat(day)
-    except ValueError:
-        return None
-    if returned_on > today or (pid and len(pid) != 12):
-        return None
-    if pid and classify(pid) == IdKind.INVALID:
-        return None
-    if not pid and not 10 <= len(trk) <= 20:
-        return None
-    return ReturnInput(line, pid or None, trk or None, returned_on, reason)
+def _fast_inputs(
+    rows: list[tuple[int, list[str]]], header: list[str], today: date
+) -> list[ReturnInput | None]:
+    """The common clean rows (ASCII digits, ISO date, a known reason) without the general
+    parser's normalisation; None sends a row to :func:`parse_input`. Piece ids are checked all
+    at once (:func:`luhn_ok_array`)."""
+    col = {name: i for i, name in enumerate(header)}
+    i_pid, i_trk = col.get("piece_id"), col.get("tracking_no")
+    i_day, i_reason = col["returned_on"], col["reason"]
+    pids = [v[i_pid].strip() for _, v in rows] if i_pid is not None else [""] * len(rows)
+    trks = [v[i_trk].strip() for _, v in rows] if i_trk is not None else [""] * len(rows)
+    good_pid = luhn_ok_array(pids, PIECE_ID_LENGTH).tolist() if rows else []
+    out: list[ReturnInput | None] = []
+    fromiso = date.fromisoformat
+    for (line, values), pid, trk, pid_ok in zip(rows, pids, trks, good_pid, strict=True):
+        reason = _reason(values[i_reason])
+        day = values[i_day].strip()
+        if reason is None or len(day) != 10:
+            out.append(None)
+            continue
+        if pid:
+            if not pid_ok:
+                out.append(None)
+                continue
+        elif not (trk.isdigit() and trk.isascii() and 10 <= len(trk) <= 20):
+            out.append(None)
+            continue
+        try:
+            returned_on = fromiso(day)
+        except ValueError:
+            out.append(None)
+            continue
+        if returned_on > today:
+            out.append(None)
+            continue
+        out.append(ReturnInput(line, pid or None, trk or None, returned_on, reason))
+    return out
 
 
 def _reject(r: RowResult, field_name: str) -> Reject:
@@ -108,19 +125,20 @@ _FIELD_OF = {
 
 def read_returns(raw: bytes, *, today: date, source: str) -> tuple[list[ReturnInput], list[Reject]]:
     """Parse and check every row; never raises for a bad row."""
-    records, rejects = read_csv_records(raw, REQUIRED, source=source, aliases=HEADER_ALIASES)
+    header, rows, rejects = read_csv_rows(raw, REQUIRED, source=source, aliases=HEADER_ALIASES)
+    col = {name: i for i, name in enumerate(header)}
     items: list[ReturnInput] = []
-    for line, rec in records:
-        fast = _fast_input(line, rec, today)
+    for (line, values), fast in zip(rows, _fast_inputs(rows, header, today), strict=True):
         if fast is not None:
             items.append(fast)
             continue
+        rec = dict(zip(header, values, strict=True))
         parsed = parse_input(
             line,
             ref=rec.get("piece_id"),
             tracking_no=rec.get("tracking_no"),
-            returned_on=rec["returned_on"].strip() or "-",
-            reason=rec["reason"],
+            returned_on=values[col["returned_on"]].strip() or "-",
+            reason=values[col["reason"]],
             today=today,
         )
         if isinstance(parsed, RowResult):

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -149,9 +149,9 @@ ALREADY_BACK = (
 )
 
 
-@dataclass(frozen=True)
-class ReturnInput:
-    """One validated intake row: a piece (or envelope) id or a tracking number."""
+class ReturnInput(NamedTuple):
+    """One validated intake row: a piece (or envelope) id or a tracking number. (A named
+    tuple: an upload makes a million of them.)"""
 
     line: int
     ref: str | None
@@ -341,7 +341,8 @@ WORK_MEM = "128MB"
 
 def tune(conn: Connection, *staged: Table) -> None:
     """PostgreSQL: planner statistics for freshly filled temporary tables (autovacuum never
-    sees them) and enough memory for the step's hash joins; a no-op elsewhere."""
+    sees them) or tables a step just grew, and enough memory for the step's hash joins; a
+    no-op elsewhere."""
     if conn.dialect.name != "postgresql":
         return
     conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")

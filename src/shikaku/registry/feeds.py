@@ -184,6 +184,19 @@ def read_csv_records(
     number of columns become rejects. ``aliases`` renames header names (say Japanese ones) to
     column names. Raises :class:`FeedFileError` for a missing header or missing ``required``
     columns. Shared by every CSV intake (Myna-status feed, returned mail)."""
+    header, rows, rejects = read_csv_rows(raw, required, source=source, aliases=aliases)
+    return [(n, dict(zip(header, values, strict=True))) for n, values in rows], rejects
+
+
+def read_csv_rows(
+    raw: bytes,
+    required: Sequence[str],
+    *,
+    source: str = "file",
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Reject]]:
+    """:func:`read_csv_records` without a dictionary per row: the header (after ``aliases``)
+    and ``(line number, values)`` rows, for intakes of a million rows."""
     lines = list(_decode_lines(raw))
     if not lines or lines[0][1] is None:
         raise FeedFileError(f"{source}: no readable header / ヘッダー行を読めません")
@@ -196,21 +209,21 @@ def read_csv_records(
         raise FeedFileError(
             f"{source}:1: missing columns / 必須列がありません: {', '.join(missing)}"
         )
-    records: list[tuple[int, dict[str, str]]] = []
+    rows: list[tuple[int, list[str]]] = []
     rejects: list[Reject] = []
     body = lines[1:]
+    width = len(header)
     if all(text is not None for _, text in body):
         # the usual case: every line decoded; one csv reader over all lines (same result as
         # line by line, about three times faster on a million rows)
         texts = [text for _, text in body if text is not None and text.strip()]
         numbers = [n for n, text in body if text is not None and text.strip()]
-        width = len(header)
         for line_no, values in zip(numbers, csv.reader(texts), strict=True):
             if len(values) == width:
-                records.append((line_no, dict(zip(header, values, strict=True))))
+                rows.append((line_no, values))
             else:
                 rejects.append(_column_count(line_no, len(values), width))
-        return records, rejects
+        return header, rows, rejects
     for line_no, line_text in body:
         if line_text is None:
             rejects.append(
@@ -226,11 +239,11 @@ def read_csv_records(
         if not line_text.strip():
             continue
         values = next(csv.reader(io.StringIO(line_text)), [])
-        if len(values) != len(header):
-            rejects.append(_column_count(line_no, len(values), len(header)))
+        if len(values) != width:
+            rejects.append(_column_count(line_no, len(values), width))
             continue
-        records.append((line_no, dict(zip(header, values, strict=True))))
-    return records, rejects
+        rows.append((line_no, values))
+    return header, rows, rejects
 
 
 def _column_count(line_no: int, got: int, expected: int) -> Reject:

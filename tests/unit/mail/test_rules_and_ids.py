@@ -158,3 +158,51 @@ def test_signature_and_backoff() -> None:
     assert not verify(b"other", "1757030400", body, sig)
     b = BackOff(base=timedelta(seconds=30), cap=timedelta(minutes=5))
     assert [b.delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 6)] == [30, 60, 120, 240, 300, 300]
+
+
+def test_luhn_ok_array_matches_luhn_ok() -> None:
+    import random
+
+    from shikaku.mail.ids import luhn_ok, luhn_ok_array
+
+    rng = random.Random(3)
+    values = [piece_id(1, f"{b:02d}", s) for b in (1, 13, 47) for s in (0, 7, 9_999_999)]
+    values += ["".join(rng.choice("0123456789") for _ in range(12)) for _ in range(500)]
+    values += ["", "0", "01320000012", "0132000001234", "０１３２００００１２３４", "01320000012a"]
+    values += [p[:-1] + "x" for p in values[:5]] + [" " + values[0]]
+    got = luhn_ok_array(values, 12).tolist()
+    want = [len(v) == 12 and luhn_ok(v) for v in values]
+    assert got == want
+    assert sum(got) > 9  # the real ids and about a tenth of the random ones pass
+
+
+def test_read_returns_fast_path_agrees_with_the_parser() -> None:
+    """Every row read from a CSV gets what parse_input would give it, whichever path it took."""
+    from shikaku.mail.intake import read_returns
+
+    pid = piece_id(1, "13", 5)
+    bad = pid[:-1] + str((int(pid[-1]) + 1) % 10)
+    wide = pid.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    rows = [
+        (pid, "", "2025-09-01", "moved-no-forwarding"),
+        (f" {pid} ", "", "2025-09-02", "転居先不明"),
+        (wide, "", "2025-09-01", "あて所に尋ねあたりません"),
+        (bad, "", "2025-09-01", "moved"),
+        (pid, "", "2025-10-01", "moved"),  # after today
+        (pid, "", "2025/09/03", "moved"),
+        (pid, "", "2025-09-01", "no such reason"),
+        ("", "512345678901", "2025-09-01", "refused"),
+        ("", "５１２３４５６７８９０１", "2025-09-01", "refused"),
+        ("", "123", "2025-09-01", "refused"),
+        ("", "", "2025-09-01", "refused"),
+        (pid[:-1], "", "2025-09-01", "moved"),
+    ]
+    raw = "piece_id,tracking_no,returned_on,reason\n" + "".join(",".join(r) + "\n" for r in rows)
+    items, rejects = read_returns(raw.encode(), today=TODAY, source="t.csv")
+    got = {it.line: it for it in items} | {rj.line: rj.rule_id for rj in rejects}
+    for line, (ref, trk, day, reason) in enumerate(rows, start=2):
+        want = parse_input(
+            line, ref=ref, tracking_no=trk, returned_on=day, reason=reason, today=TODAY
+        )
+        assert got[line] == (want.rule_id if isinstance(want, RowResult) else want), line
+    assert [it.line for it in items] == [2, 3, 4, 7, 9, 10] and len(rejects) == 6
