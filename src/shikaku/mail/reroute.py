@@ -147,6 +147,9 @@ def do_plan_reroute(
         branch_code = actor.branch_code
     report = RerouteReport(run_on=run_on)
     t, n = _staging(conn)
+    # a day's intake may have added more returns than autovacuum has seen: fresh statistics let
+    # the planner hash-join the queue instead of probing pieces one by one
+    tune(conn, return_event)
     # the queue: returned (or held, when staff asked for it) pieces whose latest return says
     # "to the employer" and that have no employer piece yet
     queue = (

@@ -60,7 +60,6 @@ return_event = Table(
     UniqueConstraint("piece_id", "trip"),
 )
 Index("ix_return_event_branch_day", return_event.c.branch_code, return_event.c.returned_on)
-Index("ix_return_event_intake", return_event.c.intake_ref)
 
 reroute_batch = Table(
     "reroute_batch",
