@@ -8,7 +8,8 @@ envelopes; reconcile the ledger over M pieces.
 What is built (not timed), with bulk SQL (``generate_series``) in throw-away databases:
 
 * ingest: ``--pieces`` posted home pieces (one per household; 30 % also carry a dependant's
-  certificate) of 47 branch waves, their employers, people, memberships and certificates.
+  certificate) of 47 branch waves, their employers, people, memberships and certificates. The
+  pieces are written in id order, as prepare writes them (ids follow branch and sequence).
   No PDFs are rendered for them and their print/post event rows are not created.
   The CSV holds ``--returns`` distinct returns (90 % by piece id, 10 % by 特定記録 number),
   reasons in the simulated shares, UTF-8.
@@ -185,7 +186,9 @@ def build_ingest_db(db_url: str, pieces: int, employers: int) -> None:
             f"SELECT {home_id}, 1, CAST({_branch('e')} AS INTEGER), g, e, {_branch('e')}, "
             f"'home', '1000013', CASE WHEN g % 10 < 3 THEN 2 ELSE 1 END, "
             f"'5' || lpad(g::text, 11, '0'), 'posted', now() "
-            f"FROM (SELECT g, g % {employers} + 1 AS e FROM generate_series(1, {pieces}) g) s",
+            f"FROM (SELECT g, g % {employers} + 1 AS e FROM generate_series(1, {pieces}) g) s "
+            # in id order, as prepare writes a wave's pieces (ids follow branch and sequence)
+            f"ORDER BY 1",
         ),
         (
             "certificates",
@@ -283,13 +286,38 @@ class StatementTimes:
         return "\n".join([f"  {sum(self.total.values()):7.2f} s  all statements", *lines])
 
 
-def time_ingest(db_url: str, path: Path, out_dir: Path, statements: int = 0) -> dict[str, float]:
+def auto_explain(eng: Engine, min_seconds: float) -> None:
+    """Log the plan, buffers and WAL of every statement slower than ``min_seconds`` into the
+    server's log (PostgreSQL's auto_explain; needs a superuser)."""
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("LOAD 'auto_explain'")
+        for k, v in (
+            ("log_min_duration", f"{int(min_seconds * 1000)}ms"),
+            ("log_analyze", "on"),
+            ("log_buffers", "on"),
+            ("log_wal", "on"),
+            ("log_nested_statements", "on"),
+        ):
+            cur.execute(f"SET auto_explain.{k} = '{v}'")
+        cur.close()
+        dbapi_conn.commit()
+
+    event.listen(eng, "connect", on_connect)
+
+
+def time_ingest(
+    db_url: str, path: Path, out_dir: Path, statements: int = 0, explain: float = 0.0
+) -> dict[str, float]:
     from shikaku.issuance.render.cover import render_cover_letters
     from shikaku.mail.intake import do_import_returns
     from shikaku.mail.reroute import _cover_letters, do_plan_reroute
 
     eng = make_engine(db_url)
     timer = StatementTimes(eng) if statements else None
+    if explain:
+        auto_explain(eng, explain)
     res: dict[str, float] = {}
     t = time.perf_counter()
     with eng.begin() as conn:
@@ -475,6 +503,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="print the N slowest SQL statements of each ingest run",
     )
+    ap.add_argument(
+        "--explain",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="log EXPLAIN ANALYZE of statements slower than this to the server log",
+    )
     args = ap.parse_args(argv)
     if not args.url.startswith("postgresql"):
         print("PostgreSQL only", file=sys.stderr)
@@ -502,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.runs):
                 db = recreate(args.url, "shikaku_bench_mail_run", template=tpl)
                 copies.append(time_copy(db, csv_path))
-                r = time_ingest(db, csv_path, tmpdir, args.statements)
+                r = time_ingest(db, csv_path, tmpdir, args.statements, args.explain)
                 runs.append(r)
                 print(
                     f"run {i + 1}: COPY {copies[-1]:.2f} s · import {r['import_s']:.2f} s · "
