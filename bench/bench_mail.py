@@ -47,14 +47,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, event, literal_column, text
+from sqlalchemy import BigInteger, Engine, event, literal_column, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 from shikaku.actors import SYSTEM
 from shikaku.clock import FixedClock
 from shikaku.db.engine import make_engine, upgrade
-from shikaku.mail.ids import luhn_sql
+from shikaku.mail.ids import luhn_number_sql
 from shikaku.registry.service import do_seed_reference_data
 
 DEFAULT_URL = os.environ.get(
@@ -67,9 +67,12 @@ REASONS = (
 )  # fmt: skip
 
 
-def luhn_body_sql(body: str, length: int) -> str:
-    """The project's Luhn SQL (shikaku.mail.ids) compiled for PostgreSQL over ``body``."""
-    expr = luhn_sql(literal_column(body), length)
+def piece_id_sql(branch: str, seq: str, offset: int = 0) -> str:
+    """SQL for the 12-digit id of campaign 1's piece ``seq`` in branch ``branch`` (integer SQL
+    expressions; ``offset`` 50 for a re-routed piece) with the project's set-based Luhn digit
+    (shikaku.mail.ids.luhn_number_sql) compiled for PostgreSQL."""
+    body = f"CAST(1000000000 AS BIGINT) + (({branch}) + {offset}) * 10000000 + ({seq})"
+    expr = luhn_number_sql(literal_column(f"({body})", BigInteger), 11)
     sql = str(expr.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     return sql.replace("%%", "%")  # compiled for pyformat; text() escapes again
 
@@ -149,7 +152,7 @@ def _branch(expr: str) -> str:
 
 def build_ingest_db(db_url: str, pieces: int, employers: int) -> None:
     eng = base_schema(db_url)
-    home_id = luhn_body_sql(f"'01' || {_branch('e')} || lpad(g::text, 7, '0')", 11)
+    home_id = piece_id_sql("(e % 47) + 1", "g")
     steps = [
         (
             "employers",
@@ -362,11 +365,8 @@ def time_ingest(
 
 def build_reconcile_db(db_url: str, pieces: int) -> None:
     eng = base_schema(db_url)
-    home_id = luhn_body_sql(f"'01' || {_branch('g')} || lpad((g / 47 + 1)::text, 7, '0')", 11)
-    child_body = (
-        "'01' || lpad((((g % 47) + 1) + 50)::text, 2, '0') || lpad((g / 47 + 1)::text, 7, '0')"
-    )
-    child_id = luhn_body_sql(child_body, 11)
+    home_id = piece_id_sql("(g % 47) + 1", "g / 47 + 1")
+    child_id = piece_id_sql("(g % 47) + 1", "g / 47 + 1", offset=50)
     status = (
         "CASE WHEN g % 1000 < 700 THEN 'delivered' WHEN g % 1000 < 970 THEN 'posted' "
         "WHEN g % 1000 < 990 THEN 'rerouted' WHEN g % 1000 < 995 THEN 'held' "

@@ -111,30 +111,10 @@ def _zpad_pg(element: zpad, compiler: Any, **kw: Any) -> str:
     return f"lpad(CAST({compiler.process(n, **kw)} AS TEXT), {int(width.value)}, '0')"
 
 
-def luhn_sql(body: ColumnElement[Any], length: int) -> ColumnElement[Any]:
-    """SQL for ``body || luhn_digit(body)`` where ``body`` is a text of ``length`` digits.
-
-    The same rule as :func:`shikaku.issuance.pieces.luhn_digit`: from the right, every other
-    digit starting with the last is doubled (minus 9 when over 9)."""
-    from sqlalchemy import case
-
-    terms: list[ColumnElement[Any]] = []
-    for pos in range(1, length + 1):
-        d = cast(func.substr(body, pos, 1), Integer)
-        if (length - pos) % 2 == 0:
-            terms.append(case((d >= 5, d * 2 - 9), else_=d * 2))
-        else:
-            terms.append(d)
-    total: ColumnElement[Any] = terms[0]
-    for t in terms[1:]:
-        total = total + t
-    check = (10 - total % 10) % 10
-    return body + cast(check, String)
-
-
 def luhn_number_sql(body: ColumnElement[Any], length: int) -> ColumnElement[Any]:
     """SQL for the ``length``-digit, zero-padded text of the integer ``body`` followed by its
-    Luhn digit — the same id as :func:`luhn_sql` of that text, from integer arithmetic.
+    Luhn digit (the rule of :func:`shikaku.issuance.pieces.luhn_digit`), from integer
+    arithmetic.
 
     Databases evaluate an expression once per mention, and the check digit mentions the body
     twice per doubled digit (``2d - 9·⌊d/5⌋`` is the doubled digit's value): pass a column, or

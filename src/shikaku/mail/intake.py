@@ -126,7 +126,6 @@ _FIELD_OF = {
 def read_returns(raw: bytes, *, today: date, source: str) -> tuple[list[ReturnInput], list[Reject]]:
     """Parse and check every row; never raises for a bad row."""
     header, rows, rejects = read_csv_rows(raw, REQUIRED, source=source, aliases=HEADER_ALIASES)
-    col = {name: i for i, name in enumerate(header)}
     items: list[ReturnInput] = []
     for (line, values), fast in zip(rows, _fast_inputs(rows, header, today), strict=True):
         if fast is not None:
@@ -137,8 +136,8 @@ def read_returns(raw: bytes, *, today: date, source: str) -> tuple[list[ReturnIn
             line,
             ref=rec.get("piece_id"),
             tracking_no=rec.get("tracking_no"),
-            returned_on=values[col["returned_on"]].strip() or "-",
-            reason=values[col["reason"]],
+            returned_on=rec["returned_on"].strip() or "-",
+            reason=rec["reason"],
             today=today,
         )
         if isinstance(parsed, RowResult):

@@ -283,48 +283,49 @@ def reconcile(
 def _orphans(conn: Connection, report: ReconcileReport, branch_code: str | None) -> None:
     """Ledger rows whose piece (or envelope) does not exist. Piece events and re-route items
     carry no branch: they are checked only when the whole country is reconciled."""
+
+    def missing(ref: Any, key: Any) -> Any:
+        return ~select(key).where(key == ref).exists()
+
+    scope = [return_event.c.branch_code == branch_code] if branch_code else []
     checks: list[tuple[str, Any]] = [
         (
             "return_event",
             select(return_event.c.piece_id, return_event.c.branch_code)
-            .where(
-                ~select(mail_piece.c.id).where(mail_piece.c.id == return_event.c.piece_id).exists()
-            )
-            .where(*([return_event.c.branch_code == branch_code] if branch_code else []))
+            .where(missing(return_event.c.piece_id, mail_piece.c.id), *scope)
             .order_by(return_event.c.id),
-        ),
+        )
     ]
     if branch_code is None:
         checks += [
             (
                 "mail_piece_event",
                 select(mail_piece_event.c.piece_id, literal(""))
-                .where(
-                    ~select(mail_piece.c.id)
-                    .where(mail_piece.c.id == mail_piece_event.c.piece_id)
-                    .exists()
-                )
+                .where(missing(mail_piece_event.c.piece_id, mail_piece.c.id))
                 .order_by(mail_piece_event.c.id),
             ),
             (
                 "reroute_item",
                 select(reroute_item.c.piece_id, literal(""))
-                .where(
-                    ~select(reroute_batch.c.id)
-                    .where(reroute_batch.c.id == reroute_item.c.reroute_batch_id)
-                    .exists()
-                )
+                .where(missing(reroute_item.c.reroute_batch_id, reroute_batch.c.id))
                 .order_by(reroute_item.c.piece_id),
             ),
         ]
-    kind = ExceptionKind.ORPHAN
     for table, stmt in checks:
         for pid, branch in conn.execute(stmt):
-            report.exception_counts[kind] = report.exception_counts.get(kind, 0) + 1
-            if report.exception_counts[kind] <= EXCEPTION_SAMPLE:
-                report.exceptions.append(
-                    LedgerException(kind, branch, "", pid, f"{table}: no such piece or envelope")
-                )
+            _note(
+                report,
+                LedgerException(
+                    ExceptionKind.ORPHAN, branch, "", pid, f"{table}: no such piece or envelope"
+                ),
+            )
+
+
+def _note(report: ReconcileReport, exc: LedgerException) -> None:
+    """Count an exception; keep it while its kind has fewer than EXCEPTION_SAMPLE listed."""
+    report.exception_counts[exc.kind] = report.exception_counts.get(exc.kind, 0) + 1
+    if report.exception_counts[exc.kind] <= EXCEPTION_SAMPLE:
+        report.exceptions.append(exc)
 
 
 def _add(
@@ -335,12 +336,8 @@ def _add(
     detail: str = "",
 ) -> None:
     for pid, wid, extra in rows:
-        report.exception_counts[kind] = report.exception_counts.get(kind, 0) + 1
-        if report.exception_counts[kind] <= EXCEPTION_SAMPLE:
-            w = waves[wid]
-            report.exceptions.append(
-                LedgerException(kind, w.branch_code, w.wave_code, pid, str(extra or detail))
-            )
+        w = waves[wid]
+        _note(report, LedgerException(kind, w.branch_code, w.wave_code, pid, str(extra or detail)))
 
 
 def _exceptions(
