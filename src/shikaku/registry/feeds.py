@@ -534,6 +534,7 @@ __all__ = [
     "do_import_myna_status",
     "imported_before",
     "read_csv_records",
+    "read_csv_rows",
     "read_feed",
     "record_import_run",
     "write_rejects",
