@@ -14,7 +14,8 @@ of ``UPDATE … FROM`` / ``INSERT … SELECT`` statements in the caller's transa
    hold with a task;
 4. insert ``return_event`` rows (unique on piece + trip: a concurrent duplicate loses and is
    reported as already returned), move the pieces with their event rows, void certificates of
-   destroyed pieces, open branch tasks, queue webhook notifications.
+   destroyed pieces, open branch tasks, queue webhook notifications (one per branch and block
+   of returns).
 """
 
 from __future__ import annotations
@@ -70,14 +71,13 @@ from shikaku.mail.tables import (
     reroute_batch,
     reroute_item,
     return_event,
-    webhook_outbox,
 )
+from shikaku.mail.webhook import queue_notifications
 from shikaku.registry.tables import employer, membership
 
 #: Rows above which PostgreSQL staging uses COPY instead of executemany.
 COPY_THRESHOLD = 2_000
 INSERT_CHUNK = 10_000
-RETURNED_EVENT = "mail.returned"
 
 
 class Outcome(StrEnum):
@@ -648,7 +648,10 @@ def apply_returns(
             literal(ref),
             c.c.line,
             case((c.c.action == Action.DESTROY.value, literal(at)), else_=None),
-        ).where(recorded),
+        )
+        .where(recorded)
+        # ids run branch by branch, so each webhook block is one id range of its branch
+        .order_by(c.c.branch_code, c.c.rid),
     )
     conn.execute(ins.on_conflict_do_nothing())
     conn.execute(
@@ -747,19 +750,7 @@ def apply_returns(
             ).where(g.c.task_kind.is_not(None)),
         )
     )
-    conn.execute(
-        insert(webhook_outbox).from_select(
-            ["event_type", "subject_id", "branch_code", "status", "next_attempt_at", "created_at"],
-            select(
-                literal(RETURNED_EVENT),
-                g.c.event_id,
-                g.c.branch_code,
-                literal("pending"),
-                literal(at),
-                literal(at),
-            ),
-        )
-    )
+    queue_notifications(conn, g.c.event_id, g.c.branch_code, intake_ref=ref, at=at)
 
     # 5. answers
     for out, act, n in conn.execute(

@@ -135,7 +135,11 @@ webhook_outbox = Table(
     metadata,
     Column("id", BigId, primary_key=True),
     Column("event_type", String(40), nullable=False),
+    # one row per intake, branch and block of returns (decision 0010)
     Column("subject_id", BigInteger, nullable=False, comment="return_event.id"),
+    Column("last_subject_id", BigInteger, comment="the block's last return_event.id"),
+    Column("intake_ref", String(40), comment="the intake that recorded the block's returns"),
+    Column("returns", Integer, nullable=False, server_default="1", comment="returns in the block"),
     Column("branch_code", String(2), nullable=False),
     Column(
         "payload", Text, comment="JSON, fixed at the first attempt; never a name or a My Number"

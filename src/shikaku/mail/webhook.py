@@ -1,10 +1,18 @@
 """Notify a branch system of each return: HTTP POST from an outbox, HMAC-signed, retried with
 exponential back-off (``shikaku mail webhook-send``).
 
-Every recorded return queues one ``webhook_outbox`` row in the same transaction (so a return
-is never recorded without its notification, nor notified without being recorded). The sender
-delivers due rows after commit. The body is fixed at the first attempt, so retries send the
-same bytes; the receiver de-duplicates on ``X-Shikaku-Delivery``.
+Every recorded return is queued for notification in the same transaction (so a return is never
+recorded without its notification, nor notified without being recorded): one ``webhook_outbox``
+row per intake, branch and block of at most :data:`RETURNS_PER_NOTIFICATION` returns, so a
+scan at the counter sends one POST and a million-row upload a few thousand, not a million
+(decision 0010). The body lists every return of the block::
+
+    {"type": "mail.returned", "branch_code": "13", "intake_ref": "…", "count": 2,
+     "returns": [{"id": 41, "piece_id": "…", "returned_on": "2025-09-05", "reason": "moved",
+                  "action": "reroute-employer", "trip": 1, "source": "csv"}, …]}
+
+The sender delivers due rows after commit. The body is fixed at the first attempt, so retries
+send the same bytes; the receiver de-duplicates on ``X-Shikaku-Delivery``.
 
 Headers: ``X-Shikaku-Event``, ``X-Shikaku-Delivery`` (outbox id), ``X-Shikaku-Timestamp`` (Unix
 seconds) and ``X-Shikaku-Signature: sha256=<hex>`` = HMAC-SHA256(secret, ``timestamp + "." +
@@ -22,12 +30,15 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
 from shikaku.clock import Clock
 from shikaku.mail.tables import return_event, webhook_outbox
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +46,10 @@ SIGNATURE_HEADER = "X-Shikaku-Signature"
 TIMESTAMP_HEADER = "X-Shikaku-Timestamp"
 DELIVERY_HEADER = "X-Shikaku-Delivery"
 EVENT_HEADER = "X-Shikaku-Event"
-BATCH = 500
+BATCH = 50  # outbox rows read per pass
+RETURNED_EVENT = "mail.returned"
+#: returns listed in one notification at most
+RETURNS_PER_NOTIFICATION = 500
 
 
 @dataclass(frozen=True)
@@ -68,19 +82,83 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _payload(row: dict[str, object]) -> str:
-    """The event as JSON: ids, dates and codes only — never a name or a My Number."""
+def queue_notifications(
+    conn: Connection, event_id: Any, branch_code: Any, *, intake_ref: str, at: datetime
+) -> None:
+    """Queue the notifications of an intake's new returns: ``event_id`` and ``branch_code``
+    are columns of one table holding a row per return the intake recorded (``intake_ref``).
+
+    Blocks follow the event ids of each branch, so a block's returns are the intake's returns of
+    that branch with ids from its first to its last.
+    """
+    numbered = select(
+        event_id.label("event_id"),
+        branch_code.label("branch_code"),
+        (
+            (func.row_number().over(partition_by=branch_code, order_by=event_id) - 1)
+            // RETURNS_PER_NOTIFICATION
+        ).label("block"),
+    ).subquery()
+    conn.execute(
+        insert(webhook_outbox).from_select(
+            ["event_type", "subject_id", "last_subject_id", "intake_ref", "returns", "branch_code",
+             "status", "next_attempt_at", "created_at"],
+            select(
+                literal(RETURNED_EVENT),
+                func.min(numbered.c.event_id),
+                func.max(numbered.c.event_id),
+                literal(intake_ref),
+                func.count(),
+                numbered.c.branch_code,
+                literal("pending"),
+                literal(at),
+                literal(at),
+            ).group_by(numbered.c.branch_code, numbered.c.block),
+        )
+    )  # fmt: skip
+
+
+def _payload(conn: Connection, row: dict[str, object]) -> str:
+    """The block as JSON: ids, dates and codes only — never a name or a My Number."""
+    first = row["subject_id"]
+    last = row["last_subject_id"] if row["last_subject_id"] is not None else first
+    stmt = (
+        select(
+            return_event.c.id,
+            return_event.c.piece_id,
+            return_event.c.returned_on,
+            return_event.c.reason,
+            return_event.c.action,
+            return_event.c.trip,
+            return_event.c.source,
+        )
+        .where(
+            return_event.c.id.between(first, last),
+            return_event.c.branch_code == row["branch_code"],
+        )
+        .order_by(return_event.c.id)
+    )
+    if row["intake_ref"] is not None:
+        stmt = stmt.where(return_event.c.intake_ref == row["intake_ref"])
+    returns = [
+        {
+            "id": r.id,
+            "piece_id": r.piece_id,
+            "returned_on": str(r.returned_on),
+            "reason": r.reason,
+            "action": r.action,
+            "trip": r.trip,
+            "source": r.source,
+        }
+        for r in conn.execute(stmt)
+    ]
     return json.dumps(
         {
             "type": row["event_type"],
-            "id": row["subject_id"],
-            "piece_id": row["piece_id"],
             "branch_code": row["branch_code"],
-            "returned_on": str(row["returned_on"]),
-            "reason": row["reason"],
-            "action": row["action"],
-            "trip": row["trip"],
-            "source": row["source"],
+            "intake_ref": row["intake_ref"],
+            "count": len(returns),
+            "returns": returns,
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -101,6 +179,8 @@ def send_due(
     limit: int | None = None,
 ) -> SendReport:
     """Deliver every pending row that is due now (one pass)."""
+    import httpx
+
     backoff = backoff or BackOff()
     report = SendReport()
     own_client = client is None
@@ -110,16 +190,7 @@ def send_due(
             now = clock.now()
             with engine.connect() as conn:
                 stmt = (
-                    select(
-                        webhook_outbox,
-                        return_event.c.piece_id,
-                        return_event.c.returned_on,
-                        return_event.c.reason,
-                        return_event.c.action,
-                        return_event.c.trip,
-                        return_event.c.source,
-                    )
-                    .join(return_event, return_event.c.id == webhook_outbox.c.subject_id)
+                    select(webhook_outbox)
                     .where(
                         webhook_outbox.c.status == "pending",
                         webhook_outbox.c.next_attempt_at <= now,
@@ -130,6 +201,9 @@ def send_due(
                 if branch_code is not None:
                     stmt = stmt.where(webhook_outbox.c.branch_code == branch_code)
                 rows = [dict(r) for r in conn.execute(stmt).mappings()]
+                for row in rows:
+                    if not row["payload"]:
+                        row["payload"] = _payload(conn, row)
             if not rows:
                 break
             for row in rows:
@@ -150,7 +224,9 @@ def _deliver(
     backoff: BackOff,
     report: SendReport,
 ) -> None:
-    body_text = str(row["payload"]) if row["payload"] else _payload(row)
+    import httpx
+
+    body_text = str(row["payload"])
     body = body_text.encode()
     now = clock.now()
     ts = str(int(now.timestamp()))

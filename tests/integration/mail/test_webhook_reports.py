@@ -11,9 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from sqlalchemy import select
 
 from shikaku.actors import SYSTEM
+from shikaku.mail import webhook
+from shikaku.mail.intake import do_import_returns
 from shikaku.mail.reports import oldest_open, reroute_volumes, returns_by_day, write_reports
 from shikaku.mail.reroute import do_reroute
 from shikaku.mail.service import do_record_return
@@ -106,15 +109,67 @@ def test_webhook_signed_retried_with_backoff(mailing: Mailing) -> None:
         server.shutdown()
         m.clock.at = start
     assert all(s["ok"] for s in Flaky.seen) and len(Flaky.seen) == 3
-    assert {s["body"]["piece_id"] for s in Flaky.seen} == set(pieces)
+    # one scan at the counter is one intake: one notification listing its one return
+    assert all(s["body"]["count"] == 1 for s in Flaky.seen)
+    assert {s["body"]["returns"][0]["piece_id"] for s in Flaky.seen} == set(pieces)
     assert len({s["delivery"] for s in Flaky.seen}) == 3
     body = Flaky.seen[0]["body"]
-    assert set(body) == {
-        "type", "id", "piece_id", "branch_code", "returned_on", "reason", "action", "trip",
-        "source",
+    assert set(body) == {"type", "branch_code", "intake_ref", "count", "returns"}
+    assert body["type"] == "mail.returned" and body["branch_code"] == m.branch_code
+    assert set(body["returns"][0]) == {
+        "id", "piece_id", "returned_on", "reason", "action", "trip", "source",
     }  # fmt: skip
     with m.app.engine.connect() as conn:
         assert set(conn.execute(select(webhook_outbox.c.status)).scalars()) == {"sent"}
+
+
+def test_webhook_one_notification_per_block_of_an_intake(
+    mailing: Mailing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload is notified in blocks: every return in exactly one body, none twice; a later
+    intake in the same transaction gets its own notification."""
+    m = mailing
+    monkeypatch.setattr(webhook, "RETURNS_PER_NOTIFICATION", 3)
+    posted = m.pieces("posted")
+    batch, single = posted[:7], posted[7]
+    path = tmp_path / "returns.csv"
+    path.write_text(
+        "piece_id,tracking_no,returned_on,reason\n"
+        + "".join(f"{p},,2025-09-04,転居先不明\n" for p in batch),
+        encoding="utf-8",
+    )
+    with m.app.engine.begin() as conn:
+        rep = do_import_returns(
+            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), path=path
+        )
+        do_record_return(
+            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), ref=single,
+            reason="受取拒絶",
+        )  # fmt: skip
+    assert rep.recorded == 7
+    with m.app.engine.connect() as conn:
+        blocks = (
+            conn.execute(select(webhook_outbox.c.returns).order_by(webhook_outbox.c.id))
+            .scalars()
+            .all()
+        )
+    assert sorted(blocks) == [1, 1, 3, 3]
+
+    class Ok(Receiver):
+        seen: ClassVar[list[dict[str, Any]]] = []
+        attempts = 0
+
+    server, url = _serve(Ok)
+    try:
+        sent = send_due(m.app.engine, m.clock, url=url, secret=SECRET)
+    finally:
+        server.shutdown()
+    assert sent.sent == 4 and all(s["ok"] for s in Ok.seen)
+    listed = [r["piece_id"] for s in Ok.seen for r in s["body"]["returns"]]
+    assert sorted(listed) == sorted([*batch, single])
+    assert all(s["body"]["count"] == len(s["body"]["returns"]) for s in Ok.seen)
+    [alone] = [s["body"] for s in Ok.seen if s["body"]["returns"][0]["piece_id"] == single]
+    assert alone["count"] == 1 and alone["returns"][0]["reason"] == "refused"
 
 
 def test_webhook_gives_up_after_max_attempts(mailing: Mailing) -> None:
