@@ -114,7 +114,13 @@ mail_piece = Table(
 # move be a heap-only update (migration 0007, decision 0009).
 # a household's piece in a wave (prepare links targets to their piece through it)
 Index("ix_mail_piece_wave_insured", mail_piece.c.wave_id, mail_piece.c.insured_person_id)
-Index("ix_mail_piece_batch", mail_piece.c.batch_id)  # a rendered batch's pieces move together
+# a rendered batch's pieces move together; employer pieces have no batch (migration 0011)
+Index(
+    "ix_mail_piece_batch",
+    mail_piece.c.batch_id,
+    postgresql_where=mail_piece.c.batch_id.is_not(None),
+    sqlite_where=mail_piece.c.batch_id.is_not(None),
+)
 
 mail_piece_event = Table(
     "mail_piece_event",

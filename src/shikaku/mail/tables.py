@@ -28,9 +28,20 @@ from shikaku.registry.tables import BigId
 
 # Look-ups the returned-mail flow needs on issuance's tables (declared here, created by the
 # mail migration): a 特定記録 number typed at the counter, the children of a re-routed piece,
-# the certificates inside a piece.
-Index("ix_mail_piece_tracking_no", mail_piece.c.tracking_no)
-Index("ix_mail_piece_parent", mail_piece.c.parent_piece_id)
+# the certificates inside a piece. The first two hold only the pieces that have the value
+# (migration 0011): home pieces have no parent, employer pieces no tracking number at first.
+Index(
+    "ix_mail_piece_tracking_no",
+    mail_piece.c.tracking_no,
+    postgresql_where=mail_piece.c.tracking_no.is_not(None),
+    sqlite_where=mail_piece.c.tracking_no.is_not(None),
+)
+Index(
+    "ix_mail_piece_parent",
+    mail_piece.c.parent_piece_id,
+    postgresql_where=mail_piece.c.parent_piece_id.is_not(None),
+    sqlite_where=mail_piece.c.parent_piece_id.is_not(None),
+)
 Index("ix_certificate_piece", certificate.c.piece_id)
 
 return_event = Table(
