@@ -147,9 +147,9 @@ def do_plan_reroute(
         branch_code = actor.branch_code
     report = RerouteReport(run_on=run_on)
     t, n = _staging(conn)
-    # a day's intake may have added more returns than autovacuum has seen: fresh statistics let
-    # the planner hash-join the queue instead of probing pieces one by one
-    tune(conn, return_event)
+    # a day's intake may have added (and moved) more returns and pieces than autovacuum has
+    # seen: fresh statistics let the planner hash-join the queue instead of probing one by one
+    tune(conn, return_event, mail_piece)
     # the queue: returned (or held, when staff asked for it) pieces whose latest return says
     # "to the employer" and that have no employer piece yet
     queue = (
@@ -376,11 +376,6 @@ def _plan_envelopes(
         )
     )  # fmt: skip
     this_run = and_(reroute_batch.c.run_on == run_on, reroute_batch.c.run_seq == run_seq)
-    conn.execute(
-        update(reroute_batch)
-        .where(this_run)
-        .values(envelope_id=envelope_id_sql(reroute_batch.c.branch_code, reroute_batch.c.id))
-    )
     # piece numbers continue after the highest re-route number of the campaign and branch
     base = (
         select(
@@ -439,7 +434,8 @@ def _plan_envelopes(
         )
     )
     tune(conn, n)
-    # print files: envelopes in postal-code order, COVERS_PER_FILE to a file, per branch
+    # envelope ids, and print files: envelopes in postal-code order, COVERS_PER_FILE to a file,
+    # per branch (one pass over the run's envelopes)
     order = (
         select(
             reroute_batch.c.id,
@@ -459,6 +455,7 @@ def _plan_envelopes(
         update(reroute_batch)
         .where(reroute_batch.c.id == order.c.id)
         .values(
+            envelope_id=envelope_id_sql(reroute_batch.c.branch_code, reroute_batch.c.id),
             file_name=literal(prefix)
             + reroute_batch.c.branch_code
             + literal("/covers-")
