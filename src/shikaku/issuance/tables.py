@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -46,6 +47,7 @@ wave = Table(
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("campaign_id", "code"),
     UniqueConstraint("campaign_id", "branch_code"),
+    UniqueConstraint("id", "campaign_id"),  # what mail_piece's (wave, campaign) key refers to
 )
 
 target = Table(
@@ -91,8 +93,9 @@ mail_piece = Table(
     "mail_piece",
     metadata,
     Column("id", String(20), primary_key=True, comment="piece id printed in the QR code"),
-    Column("campaign_id", Integer, ForeignKey("campaign.id"), nullable=False),
-    Column("wave_id", Integer, ForeignKey("wave.id"), nullable=False),
+    # one key for both: the wave exists and belongs to the piece's campaign (migration 0012)
+    Column("campaign_id", Integer, nullable=False),
+    Column("wave_id", Integer, nullable=False),
     Column("batch_id", Integer, ForeignKey("print_batch.id")),
     Column("batch_pos", Integer, comment="order inside the batch file"),
     Column("first_page", Integer),
@@ -107,6 +110,7 @@ mail_piece = Table(
     Column("status", String(20), nullable=False, server_default="planned"),
     Column("parent_piece_id", String(20), comment="the returned piece this one re-sends"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["wave_id", "campaign_id"], ["wave.id", "wave.campaign_id"]),
 )
 # On PostgreSQL half of each page is left free (fillfactor 50, set by migration 0007, which
 # create_all does not know) so that status moves stay on their page.
