@@ -409,19 +409,17 @@ def member_facts(origins: Any, today: date) -> Any:
     )
 
 
-def employer_reachable() -> Any:
-    """SQL over ``employer``: it has an address to send to."""
-    return and_(
-        employer.c.postal_code.is_not(None),
-        employer.c.address.is_not(None),
-        employer.c.address != "",
-    )
+def employer_reachable(e: Any = employer) -> Any:
+    """SQL over ``employer`` (or an alias of it): it has an address to send to."""
+    return and_(e.c.postal_code.is_not(None), e.c.address.is_not(None), e.c.address != "")
 
 
-def fix_origins(conn: Connection, t: Table) -> None:
+def fix_origins(conn: Connection, t: Table) -> int:
     """Certificates hang on the home piece at the root of a chain of re-sends: walk ``origin_id``
-    up while it still has a parent (touches only the rows that need it)."""
+    up while it still has a parent (touches only the rows that need it). Returns how many row
+    moves it made (0: every origin was already the root)."""
     parent = aliased(mail_piece, name="parent")
+    total = 0
     for _ in range(10):
         moved = conn.execute(
             update(t)
@@ -429,15 +427,39 @@ def fix_origins(conn: Connection, t: Table) -> None:
             .values(origin_id=parent.c.parent_piece_id)
         ).rowcount
         if not moved:
-            return
+            break
+        total += moved
+    return total
 
 
-def _base_action(c: Table, rules: ReturnRules) -> Any:
+def _decision(
+    *, route: Any, reason: Any, facts: Any, emp: Any, rules: ReturnRules
+) -> tuple[Any, Any]:
+    """The action and the task of a new return, as SQL over its piece's route, the reason, the
+    members of its home piece (``facts``, from :func:`member_facts`) and its employer."""
     home = case(
-        *[(c.c.reason == r.value, literal(a.value)) for r, a in rules.home.items()],
+        *[(reason == r.value, literal(a.value)) for r, a in rules.home.items()],
         else_=literal(Action.HOLD_AT_BRANCH.value),
     )
-    return case((c.c.route == "employer", literal(rules.from_employer.value)), else_=home)
+    base = case((route == "employer", literal(rules.from_employer.value)), else_=home)
+    reachable = employer_reachable(emp)
+    nobody = func.coalesce(facts.c.active, 0) == 0
+    to_employer = base == Action.REROUTE_EMPLOYER.value
+    voluntary = func.coalesce(facts.c.voluntary, 0) == 1
+    action = case(
+        (nobody, literal(Action.DESTROY.value)),
+        (and_(to_employer, or_(voluntary, not_(reachable))), literal(Action.HOLD_AT_BRANCH.value)),
+        else_=base,
+    )
+    task = case(
+        (nobody, None),
+        (and_(to_employer, voluntary), literal(TaskKind.NO_EMPLOYER.value)),
+        (and_(to_employer, not_(reachable)), literal(TaskKind.EMPLOYER_ADDRESS_MISSING.value)),
+        (route == "employer", literal(TaskKind.RETURNED_FROM_EMPLOYER.value)),
+        *[(base == a.value, literal(k.value)) for a, k in TASK_FOR_ACTION.items()],
+        else_=None,
+    )
+    return action, task
 
 
 # -- the whole step ----------------------------------------------------------------------------
@@ -536,7 +558,9 @@ def apply_returns(
         if not moved:
             break
 
-    # 2. classify in one pass: piece facts, trip, outcome (first row of a piece wins)
+    # 2. classify and decide in one pass: piece facts, trip, outcome (first row of a piece
+    #    wins), and for a new return its action and task from the rules and the registry (one
+    #    grouped pass over the certificates of the pieces' home pieces)
     in_scope: Any = true()
     if actor.role == Role.BRANCH_STAFF:
         in_scope = mail_piece.c.branch_code == (actor.branch_code or "")
@@ -556,6 +580,13 @@ def apply_returns(
         (first_of_piece, R.RECORDED.value),
         else_=R.ALREADY_RETURNED.value,
     )
+    origin = func.coalesce(mail_piece.c.parent_piece_id, mail_piece.c.id)
+    facts = member_facts(select(origin).join(s, s.c.piece_id == mail_piece.c.id), today)
+    emp = aliased(employer, name="emp")
+    action, task = _decision(
+        route=mail_piece.c.route, reason=s.c.reason, facts=facts, emp=emp, rules=rules
+    )
+    is_new = outcome == R.RECORDED.value
     conn.execute(
         insert(c).from_select(
             [
@@ -573,6 +604,8 @@ def apply_returns(
                 "employer_id",
                 "trip",
                 "outcome",
+                "action",
+                "task_kind",
             ],
             select(
                 s.c.rid,
@@ -582,64 +615,50 @@ def apply_returns(
                 s.c.returned_on,
                 s.c.reason,
                 s.c.piece_id,
-                func.coalesce(mail_piece.c.parent_piece_id, mail_piece.c.id),
+                origin,
                 mail_piece.c.status,
                 mail_piece.c.route,
                 mail_piece.c.branch_code,
                 mail_piece.c.employer_id,
                 func.coalesce(prev.c.n, 0) + 1,
                 outcome,
+                case((is_new, action), else_=None),
+                case((is_new, task), else_=None),
             )
             .select_from(
-                s.outerjoin(mail_piece, mail_piece.c.id == s.c.piece_id).outerjoin(
-                    prev, prev.c.piece_id == s.c.piece_id
-                )
+                s.outerjoin(mail_piece, mail_piece.c.id == s.c.piece_id)
+                .outerjoin(prev, prev.c.piece_id == s.c.piece_id)
+                .outerjoin(facts, facts.c.piece_id == origin)
+                .outerjoin(emp, emp.c.id == mail_piece.c.employer_id)
             )
             .where(or_(s.c.outcome.is_(None), s.c.outcome != "expanded")),
         )
     )
     recorded = c.c.outcome == R.RECORDED.value
-    fix_origins(conn, c)
-    tune(conn, c)
-
-    # 3. action and task, from the rules and the registry (one grouped pass over certificates)
-    facts = member_facts(select(c.c.origin_id).where(recorded), today)
-    emp = aliased(employer, name="emp")
-    reachable = and_(
-        emp.c.postal_code.is_not(None), emp.c.address.is_not(None), emp.c.address != ""
-    )
-    base = _base_action(c, rules)
-    nobody = func.coalesce(facts.c.active, 0) == 0
-    to_employer = base == Action.REROUTE_EMPLOYER.value
-    voluntary = func.coalesce(facts.c.voluntary, 0) == 1
-    action = case(
-        (nobody, literal(Action.DESTROY.value)),
-        (and_(to_employer, or_(voluntary, not_(reachable))), literal(Action.HOLD_AT_BRANCH.value)),
-        else_=base,
-    )
-    task = case(
-        (nobody, None),
-        (and_(to_employer, voluntary), literal(TaskKind.NO_EMPLOYER.value)),
-        (and_(to_employer, not_(reachable)), literal(TaskKind.EMPLOYER_ADDRESS_MISSING.value)),
-        (c.c.route == "employer", literal(TaskKind.RETURNED_FROM_EMPLOYER.value)),
-        *[(base == a.value, literal(k.value)) for a, k in TASK_FOR_ACTION.items()],
-        else_=None,
-    )
-    decided = (
-        select(c.c.rid, action.label("action"), task.label("task"))
-        .select_from(
-            c.outerjoin(facts, facts.c.piece_id == c.c.origin_id).outerjoin(
-                emp, emp.c.id == c.c.employer_id
-            )
+    if fix_origins(conn, c):
+        # 3. some pieces re-sent a re-sent piece: decide again with their root's members (a
+        #    rare second pass; a fresh upload of first returns never needs it)
+        tune(conn, c)
+        facts = member_facts(select(c.c.origin_id).where(recorded), today)
+        action, task = _decision(
+            route=c.c.route, reason=c.c.reason, facts=facts, emp=emp, rules=rules
         )
-        .where(recorded)
-        .subquery()
-    )
-    conn.execute(
-        update(c)
-        .where(c.c.rid == decided.c.rid)
-        .values(action=decided.c.action, task_kind=decided.c.task)
-    )
+        decided = (
+            select(c.c.rid, action.label("action"), task.label("task"))
+            .select_from(
+                c.outerjoin(facts, facts.c.piece_id == c.c.origin_id).outerjoin(
+                    emp, emp.c.id == c.c.employer_id
+                )
+            )
+            .where(recorded)
+            .subquery()
+        )
+        conn.execute(
+            update(c)
+            .where(c.c.rid == decided.c.rid)
+            .values(action=decided.c.action, task_kind=decided.c.task)
+        )
+    tune(conn, c)
 
     # 4. record (a concurrent intake of the same piece loses on the unique key)
     _record_new(

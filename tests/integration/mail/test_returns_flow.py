@@ -13,7 +13,7 @@ from shikaku.actors import SYSTEM, Actor, Role
 from shikaku.issuance.render import preflight
 from shikaku.issuance.status import campaign_status
 from shikaku.issuance.tables import certificate, mail_piece, mail_piece_event
-from shikaku.mail.ids import IdKind, classify
+from shikaku.mail.ids import IdKind, classify, reroute_piece_id
 from shikaku.mail.reasons import Action, Resolution, TaskKind
 from shikaku.mail.reconcile import ExceptionKind, reconcile
 from shikaku.mail.reroute import do_reroute
@@ -409,3 +409,30 @@ def test_dependant_who_left_is_pulled_out_the_rest_still_goes(
     assert child.members == total - 1
     lines = list(csv.DictReader(rep.manifests[0].open(encoding="utf-8-sig")))
     assert sum(1 for ln in lines if ln["enclose"].startswith("抜き取り")) == 1
+
+
+def test_a_return_two_re_sends_from_home_is_decided_by_the_home_pieces_members(
+    mailing: Mailing, tmp_path: Path
+) -> None:
+    """The rules never send a letter back to the employer that returned it, so an employer piece
+    is one level below its home piece. Should a deeper chain ever exist (home piece → employer
+    piece → a piece re-sending that one), its return is still decided by the members of the
+    home piece two levels up — decided by the middle piece's own (no) certificates, it would be
+    destroyed as if everyone had left."""
+    m = mailing
+    [home] = _regular_pieces(m, 1)
+    _record(m, home, "転居先不明")
+    do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "r1")
+    with m.app.engine.begin() as conn:
+        do_mark_reroutes_posted(conn, actor=SYSTEM, at=m.clock.now())
+        first = conn.execute(select(mail_piece).where(mail_piece.c.parent_piece_id == home)).one()
+        second = reroute_piece_id(m.campaign_id, m.branch_code, 9_999_999)
+        conn.execute(
+            insert(mail_piece).values(
+                {**first._asdict(), "id": second, "parent_piece_id": first.id}
+            )
+        )
+    [r] = _record(m, second, "あて所に尋ねあたりません")
+    assert r.outcome == Outcome.RECORDED
+    assert (r.action, r.task) == (Action.HOLD_AT_BRANCH, TaskKind.RETURNED_FROM_EMPLOYER)
+    assert _status(m, second) == "held"
