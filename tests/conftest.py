@@ -25,6 +25,12 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 TEST_KEY = bytes(range(32))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The CLIs' Rich consoles are module globals and tests read their tables: give every
+    console one wide width, whichever test (or pytest-xdist worker) first imports a CLI."""
+    os.environ["COLUMNS"] = "200"
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str | None]:
     """A fresh PostgreSQL database for this session, migrated to head; dropped afterwards."""
