@@ -518,19 +518,25 @@ def apply_returns(
             )
             next_rid += len(kids)
             conn.execute(update(s).where(s.c.rid == r.rid).values(outcome="expanded"))
-    # 1b. 特定記録 numbers (only rows whose id is not a known piece)
+    # 1b. 特定記録 numbers (only rows whose id is not a known piece): the staged numbers' pieces
+    #     found in one grouped join, not one sub-select per row
+    tracked = (
+        select(
+            mail_piece.c.tracking_no.label("tracking_no"),
+            func.min(mail_piece.c.id).label("piece_id"),
+        )
+        .where(mail_piece.c.tracking_no.in_(select(s.c.tracking_no)))
+        .group_by(mail_piece.c.tracking_no)
+        .subquery()
+    )
     conn.execute(
         update(s)
         .where(
             s.c.outcome.is_(None),
-            s.c.tracking_no.is_not(None),
+            s.c.tracking_no == tracked.c.tracking_no,
             ~exists().where(mail_piece.c.id == s.c.piece_id),
         )
-        .values(
-            piece_id=select(func.min(mail_piece.c.id))
-            .where(mail_piece.c.tracking_no == s.c.tracking_no)
-            .scalar_subquery()
-        )
+        .values(piece_id=tracked.c.piece_id)
     )
     # 1c. a re-routed home piece stands for its (latest) employer piece
     child = aliased(mail_piece, name="child")
