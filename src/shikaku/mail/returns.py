@@ -629,7 +629,7 @@ def apply_returns(
     # 3. action and task, from the rules and the registry (one grouped pass over the
     #    certificates of the home pieces). A separate pass: computed inside the classification
     #    above, the million-row intake of the benchmark took 17-18.5 s for that one statement
-    #    against 16.2 s for the two.
+    #    against 15-16 s for the two (bench/README.md, returned mail).
     facts = member_facts(select(c.c.origin_id).where(recorded), today)
     emp = aliased(employer, name="emp")
     action, task = _decision(route=c.c.route, reason=c.c.reason, facts=facts, emp=emp, rules=rules)
