@@ -49,7 +49,8 @@ class RuntimeOptions:
     key_cache_ttl: float = 30.0
     batch_max_rows: int = 10_000
     redis_url: str | None = None
-    pg_connections: int = 8  # async connections per worker
+    pg_connections: int = 4  # async connections per worker
+    pg_key_batches: int = 1  # coalesced key look-ups in flight per worker
     #: Chain and insert audit rows in a writer process per worker (serving) instead of a
     #: thread of the worker (tests, single-process use).
     audit_process: bool = False
@@ -90,7 +91,9 @@ class EligibilityRuntime:
             self.reader = self.open_reader()
         else:
             self.async_reader = AsyncPostgresReader(
-                pg_conninfo(url), size=self.options.pg_connections
+                pg_conninfo(url),
+                size=self.options.pg_connections,
+                key_batches=self.options.pg_key_batches,
             )
             await self.async_reader.open()
         with self.app.engine.connect() as conn:

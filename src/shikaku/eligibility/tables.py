@@ -66,10 +66,14 @@ eligibility_audit = Table(
 # rows/s. "Who looked at member X" is an investigation, run on a copy (see docs/eligibility.md).
 
 # Look-ups without the 記号 (symbol omitted) search by 番号 + 枝番 within the branch; the
-# registry's unique key starts with the symbol, so it cannot serve them.
+# registry's unique key starts with the symbol, so it cannot serve them. The symbol comes last
+# so that this index, when PostgreSQL's planner picks it for a key look-up (it cannot tell the
+# two apart by their estimates), still finds one entry instead of every employer's member with
+# that number (migration 0013).
 ix_membership_branch_number = Index(
     "ix_membership_branch_number",
     membership.c.branch_code,
     membership.c.number,
     membership.c.branch_no,
+    membership.c.symbol,
 )

@@ -161,6 +161,7 @@ def create_app_from_env() -> Starlette:
         audit_process=env.get("SHIKAKU_AUDIT_PROCESS", "1") != "0",
         redis_url=env.get("SHIKAKU_REDIS_URL") or None,
         pg_connections=int(env.get("SHIKAKU_PG_CONNECTIONS", "0")) or RuntimeOptions.pg_connections,
+        pg_key_batches=int(env.get("SHIKAKU_PG_KEY_BATCHES", "0")) or RuntimeOptions.pg_key_batches,
         audit_spill_dir=Path(env["SHIKAKU_AUDIT_SPILL_DIR"])
         if env.get("SHIKAKU_AUDIT_SPILL_DIR")
         else None,

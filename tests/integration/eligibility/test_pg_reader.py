@@ -47,3 +47,49 @@ def test_concurrent_lookups_are_batched_and_answered_correctly(engine: Engine, c
         else:
             ref = refs[k if k < 7 else k - 1]
             assert [r.membership_id for r in rows] == [ref.membership_id]
+
+
+def _nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
+    found = [plan]
+    for child in plan.get("Plans", []):
+        found += _nodes(child)
+    return found
+
+
+def test_a_key_look_up_finds_its_member_by_every_key_column(engine: Engine, cipher) -> None:  # type: ignore[no-untyped-def]
+    """番号 is numbered per employer, so (branch, 番号, 枝番) is shared by every employer's first
+    member. PostgreSQL's planner cannot tell the symbol-less index from the unique key by their
+    estimates and took it for the coalesced statement, so even that index must match the symbol
+    itself rather than filter it afterwards (migration 0013). The test hides the unique key
+    inside a rolled-back transaction so that the planner has to take the other index."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL planner")
+    import psycopg
+
+    from shikaku.eligibility.repo import SESSION_SETTINGS, _pg_sql
+
+    registry = Registry(engine, cipher)
+    refs = [registry.member(birth=date(1970, 1, 1), symbol=f"{2000000 + i}") for i in range(40)]
+    assert len({(r.number, r.branch_no) for r in refs}) == 1  # all share 番号・枝番
+    key = refs[17]
+    with psycopg.connect(pg_conninfo(database_url(engine))) as conn:
+        conn.execute("ANALYZE membership")
+        unique_key = "uq_membership_branch_code_symbol_number_branch_no"
+        conn.execute(f"ALTER TABLE membership DROP CONSTRAINT {unique_key}")  # rolled back
+        for statement in SESSION_SETTINGS:
+            conn.execute(statement)
+        # the plan shape of a large registry: index look-ups in a nested loop
+        for setting in ("seqscan", "bitmapscan", "hashjoin", "mergejoin"):
+            conn.execute(f"SET enable_{setting} = off")
+        columns = ([key.branch_code], [key.symbol], [key.number], [key.branch_no])
+        explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + _pg_sql()["keys"]
+        plan = conn.execute(explain, columns).fetchone()[0][0]["Plan"]  # type: ignore[index]
+        conn.rollback()
+    scans = [n for n in _nodes(plan) if n.get("Relation Name") == "membership"]
+    assert len(scans) == 1
+    scan = scans[0]
+    assert scan["Node Type"] == "Index Scan"
+    assert scan["Index Name"] == "ix_membership_branch_number"
+    assert "symbol" in scan["Index Cond"]
+    assert scan.get("Rows Removed by Filter", 0) == 0
+    assert plan["Actual Rows"] == 1
