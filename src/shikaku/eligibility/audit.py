@@ -160,6 +160,27 @@ def _chained(head: tuple[int, str] | None, records: Sequence[Record]) -> Iterato
         prev = h
 
 
+class _SqliteTime:
+    """Epoch microseconds → SQLAlchemy's SQLite DATETIME text (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``).
+
+    The rows of a batch fall within a second or two of each other, so the date-and-time part is
+    formatted once per second and only the microseconds per row (0.3 µs against 1.0 µs for a
+    datetime per row, in the writer's inner loop)."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, us: int) -> str:
+        second, micro = divmod(us, 1_000_000)
+        if second != self._second:
+            self._prefix = (_EPOCH_NAIVE + timedelta(seconds=second)).isoformat(sep=" ")
+            self._second = second
+        return f"{self._prefix}.{micro:06d}"
+
+
 class SqliteSink:
     """Writes with ``BEGIN IMMEDIATE`` so concurrent writers queue on SQLite's write lock."""
 
@@ -170,6 +191,7 @@ class SqliteSink:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
         self._sql: dict[int, str] = {}
+        self._time = _SqliteTime()
 
     def _multi(self, n: int) -> str:
         sql = self._sql.get(n)
@@ -184,16 +206,8 @@ class SqliteSink:
             head = conn.execute(
                 "SELECT seq, hash FROM eligibility_audit ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            rows = [
-                (
-                    r[0],
-                    (_EPOCH_NAIVE + timedelta(microseconds=r[1])).isoformat(
-                        sep=" ", timespec="microseconds"
-                    ),  # SQLAlchemy's SQLite DATETIME text, UTC
-                    *r[2:],
-                )
-                for r in _chained(head, records)
-            ]
+            at = self._time
+            rows = [(r[0], at(r[1]), *r[2:]) for r in _chained(head, records)]
             for start in range(0, len(rows), _SQLITE_CHUNK):
                 chunk = rows[start : start + _SQLITE_CHUNK]
                 # One multi-row INSERT per chunk: one step, one GIL hand-off, instead of one
@@ -276,10 +290,9 @@ def _writer_process(
                 break  # the worker is gone: write what we have
             if data == _STOP:
                 break
-            for rec in orjson.loads(data):
-                # JSON gives the date back as ISO text and the rest as themselves; the canonical
-                # form and both databases take ISO text for a date
-                writer.submit(tuple(rec))  # type: ignore[arg-type]
+            # JSON gives the date back as ISO text and the rest as themselves; the canonical
+            # form and both databases take ISO text for a date
+            writer.submit_many(map(tuple, orjson.loads(data)))  # type: ignore[arg-type]
     finally:
         writer.close()
 
@@ -366,6 +379,12 @@ class AuditWriter:
     def submit(self, record: Record) -> None:
         """Queue one record (cheap: called on the request path)."""
         self._queue.append(record)
+        if len(self._queue) >= self.max_batch:
+            self._wake.set()
+
+    def submit_many(self, records: Iterable[Record]) -> None:
+        """Queue several records at once (the writer process, a batch from the pipe)."""
+        self._queue.extend(records)
         if len(self._queue) >= self.max_batch:
             self._wake.set()
 

@@ -100,9 +100,10 @@ def _text(data: Mapping[str, Any], field: str) -> str | None:
     return value or None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per look-up (see shikaku.eligibility.service)
 class NumberQuery:
-    """A look-up by 保険者番号 + (記号) + 番号 + 枝番 + 生年月日, canonical."""
+    """A look-up by 保険者番号 + (記号) + 番号 + 枝番 + 生年月日, canonical. Read-only by
+    convention."""
 
     insurer_number: str
     symbol: str | None

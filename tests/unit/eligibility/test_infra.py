@@ -140,6 +140,31 @@ def test_timestamps_round_trip_exactly() -> None:
     assert to_us(at) == us and to_us(at.replace(tzinfo=None)) == us
 
 
+def test_sqlite_timestamp_text_is_the_datetime_text() -> None:
+    from datetime import datetime, timedelta
+
+    from shikaku.eligibility.audit import _SqliteTime
+
+    fmt = _SqliteTime()
+    start = 1764000000_000000
+    # within a second, across second, minute, day and year boundaries, back in time
+    for us in (
+        start,
+        start + 1,
+        start + 999_999,
+        start + 1_000_000,
+        start - 1,
+        1767225599_999_999,  # 2025-12-31 23:59:59.999999
+        1767225600_000_000,
+        start + 86_400_000_000 * 40 + 7,
+        start,
+    ):
+        expected = (datetime(1970, 1, 1) + timedelta(microseconds=us)).isoformat(
+            sep=" ", timespec="microseconds"
+        )
+        assert fmt(us) == expected
+
+
 class ListSink:
     def __init__(self, fail: int = 0) -> None:
         self.batches: list[list[tuple]] = []  # type: ignore[type-arg]
