@@ -26,8 +26,9 @@ template):
 * ``COPY`` of the same CSV into an unlogged table — the ceiling for getting the rows in;
 * ``do_import_returns``: read + validate the CSV in Python, stage (COPY), classify, record,
   move pieces with event rows, tasks, webhook outbox — one transaction;
-* ``do_plan_reroute``: re-check leavers, group by employer, number the employer pieces and
-  envelopes, insert them, move the returned pieces — one transaction;
+* ``plan_reroute``: re-check leavers, group by employer, number the employer pieces and
+  envelopes, insert them, move the returned pieces — one transaction per group of branches,
+  ``--plan-workers`` groups side by side (default 2, as ``shikaku mail reroute``);
 * the cover letters of ONE print file (500 envelopes), to give pages/s; rendering every cover
   letter is extrapolated from it, not timed;
 * ``reconcile`` over the big ledger.
@@ -311,11 +312,16 @@ def auto_explain(eng: Engine, min_seconds: float) -> None:
 
 
 def time_ingest(
-    db_url: str, path: Path, out_dir: Path, statements: int = 0, explain: float = 0.0
+    db_url: str,
+    path: Path,
+    out_dir: Path,
+    statements: int = 0,
+    explain: float = 0.0,
+    plan_workers: int | None = None,
 ) -> dict[str, float]:
     from shikaku.issuance.render.cover import render_cover_letters
     from shikaku.mail.intake import do_import_returns
-    from shikaku.mail.reroute import _cover_letters, do_plan_reroute
+    from shikaku.mail.reroute import _cover_letters, plan_reroute
 
     eng = make_engine(db_url)
     timer = StatementTimes(eng) if statements else None
@@ -330,10 +336,14 @@ def time_ingest(
     res["rejected"] = len(rep.rejects)
     res["rerouteable"] = rep.by_action.get("reroute-employer", 0)
     t = time.perf_counter()
-    with eng.begin() as conn:
-        plan = do_plan_reroute(
-            conn, actor=SYSTEM, at=CLOCK.now(), run_on=CLOCK.today(), today=CLOCK.today()
-        )
+    plan = plan_reroute(
+        eng,
+        actor=SYSTEM,
+        at=CLOCK.now(),
+        run_on=CLOCK.today(),
+        today=CLOCK.today(),
+        workers=plan_workers,
+    )
     res["plan_s"] = time.perf_counter() - t
     if timer is not None:
         print("slowest statements (import + plan):\n" + timer.report(statements), flush=True)
@@ -510,6 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="log EXPLAIN ANALYZE of statements slower than this to the server log",
     )
+    ap.add_argument(
+        "--plan-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="groups of branches planned side by side (default: shikaku's default, 2)",
+    )
     args = ap.parse_args(argv)
     if not args.url.startswith("postgresql"):
         print("PostgreSQL only", file=sys.stderr)
@@ -537,7 +554,9 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.runs):
                 db = recreate(args.url, "shikaku_bench_mail_run", template=tpl)
                 copies.append(time_copy(db, csv_path))
-                r = time_ingest(db, csv_path, tmpdir, args.statements, args.explain)
+                r = time_ingest(
+                    db, csv_path, tmpdir, args.statements, args.explain, args.plan_workers
+                )
                 runs.append(r)
                 print(
                     f"run {i + 1}: COPY {copies[-1]:.2f} s · import {r['import_s']:.2f} s · "

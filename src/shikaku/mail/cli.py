@@ -281,6 +281,14 @@ def reroute(
     run_on: Annotated[str | None, typer.Option(help="run date; default today")] = None,
     branch: Annotated[str | None, typer.Option(help="only this branch (code)")] = None,
     font: Annotated[str | None, typer.Option(help="TrueType font for the PDFs")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="PostgreSQL: groups of branches planned side by side, one connection each "
+            "(default 2; 1 = one transaction)",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """事業所あて再送 / Group returned pieces by employer: one envelope each, a cover letter
     (PDF) and a packing manifest. Safe to interrupt and run again."""
@@ -295,6 +303,7 @@ def reroute(
         run_on=_day(run_on, app_.clock.today()),
         branch_code=branch,
         font_path=font,
+        workers=workers,
     )
     console.print(
         f"queued {rep.queued:,} → 事業所あて envelopes {rep.envelopes:,} "

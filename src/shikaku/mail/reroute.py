@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Date,
     Engine,
@@ -75,6 +78,8 @@ from shikaku.registry.tables import employer, membership, person
 log = logging.getLogger(__name__)
 
 COVERS_PER_FILE = 500  # envelopes per print file; patchable in tests
+#: PostgreSQL: groups of branches planned side by side (one connection each), see plan_reroute.
+PLAN_WORKERS = 2
 QUEUE_STATUSES = (PieceStatus.RETURNED.value, PieceStatus.HELD.value)
 
 
@@ -139,17 +144,35 @@ def do_plan_reroute(
     run_on: date,
     today: date,
     branch_code: str | None = None,
+    branch_codes: Sequence[str] | None = None,
+    run_seq: int | None = None,
+    analyze: bool = True,
 ) -> RerouteReport:
-    """Phase 1 (see the module docstring), in the caller's transaction."""
+    """Phase 1 (see the module docstring), in the caller's transaction.
+
+    ``branch_codes`` limits the run to those branches and ``run_seq`` gives its number for the
+    day (:func:`plan_reroute` plans groups of branches side by side under one number);
+    ``analyze=False`` when the caller has just refreshed the statistics."""
     if branch_code is not None:
         actor.require(branch_code)
     elif actor.branch_code is not None and not actor.can_access(None):
         branch_code = actor.branch_code
+    scope: list[str] | None = None
+    if branch_code is not None:
+        scope = [branch_code]
+    if branch_codes is not None:
+        for code in branch_codes:
+            actor.require(code)
+        scope = [c for c in branch_codes if scope is None or c in scope]
     report = RerouteReport(run_on=run_on)
     t, n = _staging(conn)
-    # a day's intake may have added (and moved) more returns and pieces than autovacuum has
-    # seen: fresh statistics let the planner hash-join the queue instead of probing one by one
-    tune(conn, return_event, mail_piece)
+    if analyze:
+        # a day's intake may have added (and moved) more returns and pieces than autovacuum
+        # has seen: fresh statistics let the planner hash-join the queue instead of probing
+        # one by one
+        tune(conn, return_event, mail_piece)
+    else:
+        tune(conn)
     # the queue: returned (or held, when staff asked for it) pieces whose latest return says
     # "to the employer" and that have no employer piece yet
     queue = (
@@ -174,8 +197,8 @@ def do_plan_reroute(
             .exists(),
         )
     )
-    if branch_code is not None:
-        queue = queue.where(mail_piece.c.branch_code == branch_code)
+    if scope is not None:
+        queue = queue.where(mail_piece.c.branch_code.in_(scope))
     cols = [
         "event_id", "piece_id", "from_status", "campaign_id", "wave_id", "branch_code",
         "employer_id", "insured_person_id", "origin_id",
@@ -286,7 +309,9 @@ def do_plan_reroute(
 
     n_left = conn.execute(select(func.count()).select_from(t)).scalar_one()
     if n_left:
-        report.run_seq = _plan_envelopes(conn, t, n, run_on=run_on, at=at, actor=actor)
+        report.run_seq = _plan_envelopes(
+            conn, t, n, run_on=run_on, at=at, actor=actor, scope=scope, run_seq=run_seq
+        )
         report.envelopes, report.pieces, report.members = conn.execute(
             select(
                 func.count(func.distinct(n.c.batch_id)),
@@ -303,6 +328,7 @@ def do_plan_reroute(
         subject_id=f"{run_on}-{report.run_seq}",
         branch_code=branch_code,
         detail={
+            "branches": scope,
             "queued": report.queued,
             "envelopes": report.envelopes,
             "pieces": report.pieces,
@@ -347,18 +373,34 @@ def _move_parents(
     )
 
 
-def _plan_envelopes(
-    conn: Connection, t: Table, n: Table, *, run_on: date, at: datetime, actor: Actor
-) -> int:
-    """One envelope per employer, one numbered employer piece per returned piece; returns the
-    run's sequence number for the day."""
-    run_seq = 1 + int(
+def next_run_seq(conn: Connection, run_on: date) -> int:
+    """The number of the day's next re-routing run."""
+    return 1 + int(
         conn.execute(
             select(func.coalesce(func.max(reroute_batch.c.run_seq), 0)).where(
                 reroute_batch.c.run_on == run_on
             )
         ).scalar_one()
     )
+
+
+def _plan_envelopes(
+    conn: Connection,
+    t: Table,
+    n: Table,
+    *,
+    run_on: date,
+    at: datetime,
+    actor: Actor,
+    scope: Sequence[str] | None = None,
+    run_seq: int | None = None,
+) -> int:
+    """One envelope per employer, one numbered employer piece per returned piece; returns the
+    run's sequence number for the day. With a *scope* (branch codes) only those branches'
+    numbers and envelopes are read and written, so groups of branches can be planned side by
+    side under one *run_seq*."""
+    if run_seq is None:
+        run_seq = next_run_seq(conn, run_on)
     conn.execute(
         insert(reroute_batch).from_select(
             ["run_on", "run_seq", "branch_code", "employer_id", "pieces", "members", "status",
@@ -376,14 +418,19 @@ def _plan_envelopes(
         )
     )  # fmt: skip
     this_run = and_(reroute_batch.c.run_on == run_on, reroute_batch.c.run_seq == run_seq)
+    if scope is not None:
+        this_run = and_(this_run, reroute_batch.c.branch_code.in_(scope))
     # piece numbers continue after the highest re-route number of the campaign and branch
+    children: ColumnElement[bool] = mail_piece.c.parent_piece_id.is_not(None)
+    if scope is not None:
+        children = and_(children, mail_piece.c.branch_code.in_(scope))
     base = (
         select(
             mail_piece.c.campaign_id.label("campaign_id"),
             mail_piece.c.branch_code.label("branch_code"),
             func.max(reroute_seq_sql(mail_piece.c.id)).label("top"),
         )
-        .where(mail_piece.c.parent_piece_id.is_not(None))
+        .where(children)
         .group_by(mail_piece.c.campaign_id, mail_piece.c.branch_code)
         .subquery()
     )
@@ -510,6 +557,100 @@ def _plan_envelopes(
         )
     )
     return run_seq
+
+
+def split_branches(sizes: dict[str, int], groups: int) -> list[list[str]]:
+    """Branch codes in *groups* groups of about equal work (largest first, each to the
+    lightest group so far); empty groups are left out."""
+    loads = [0] * max(1, groups)
+    out: list[list[str]] = [[] for _ in loads]
+    for code, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+        i = loads.index(min(loads))
+        loads[i] += size
+        out[i].append(code)
+    return [sorted(g) for g in out if g]
+
+
+def plan_reroute(
+    engine: Engine,
+    *,
+    actor: Actor,
+    at: datetime,
+    run_on: date,
+    today: date,
+    branch_code: str | None = None,
+    workers: int | None = None,
+) -> RerouteReport:
+    """Phase 1 for the whole queue. On PostgreSQL the branches are split into ``workers``
+    groups of about equal size (default :data:`PLAN_WORKERS`), each planned in a transaction
+    of its own on its own connection, side by side, under one run number: the statements are
+    set-based and run in the database, so two connections keep two cores busy. A group that
+    fails rolls back alone and the error is raised after the others finished; a rerun plans
+    what is left (the queue skips returns that already have an employer piece). SQLite (one
+    writer at a time) and a single branch plan in one transaction."""
+    workers = PLAN_WORKERS if workers is None else workers
+    if branch_code is None and actor.branch_code is not None and not actor.can_access(None):
+        branch_code = actor.branch_code  # branch staff plan their own branch only
+    if engine.dialect.name != "postgresql" or workers < 2 or branch_code is not None:
+        with engine.begin() as conn:
+            return do_plan_reroute(
+                conn, actor=actor, at=at, run_on=run_on, today=today, branch_code=branch_code
+            )
+    with engine.begin() as conn:
+        tune(conn, return_event, mail_piece)
+        waiting = select(mail_piece.c.branch_code, func.count()).where(
+            mail_piece.c.status.in_(QUEUE_STATUSES)
+        )
+        sizes: dict[str, int] = {
+            code: int(count)
+            for code, count in conn.execute(waiting.group_by(mail_piece.c.branch_code))
+        }
+        run_seq = next_run_seq(conn, run_on)
+    groups = split_branches(sizes, workers)
+    if len(groups) < 2:
+        with engine.begin() as conn:
+            return do_plan_reroute(
+                conn,
+                actor=actor,
+                at=at,
+                run_on=run_on,
+                today=today,
+                branch_codes=groups[0] if groups else [],
+                run_seq=run_seq,
+                analyze=False,
+            )
+
+    def plan_group(codes: list[str]) -> RerouteReport:
+        with engine.begin() as conn:
+            return do_plan_reroute(
+                conn,
+                actor=actor,
+                at=at,
+                run_on=run_on,
+                today=today,
+                branch_codes=codes,
+                run_seq=run_seq,
+                analyze=False,
+            )
+
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="reroute-plan") as pool:
+        futures = [pool.submit(plan_group, codes) for codes in groups]
+        wait(futures)
+    report = RerouteReport(run_on=run_on)
+    errors = []
+    for future in futures:
+        err = future.exception()
+        if err is not None:
+            errors.append(err)
+            continue
+        part = future.result()
+        report.run_seq = max(report.run_seq, part.run_seq)
+        for name in ("queued", "destroyed", "held", "certificates_voided", "envelopes",
+                     "pieces", "members"):  # fmt: skip
+            setattr(report, name, getattr(report, name) + (getattr(part, name) or 0))
+    if errors:
+        raise errors[0]
+    return report
 
 
 # -- phase 2: cover letters -------------------------------------------------------------------
@@ -745,19 +886,20 @@ def do_reroute(
     run_on: date | None = None,
     branch_code: str | None = None,
     font_path: str | None = None,
+    workers: int | None = None,
 ) -> RerouteReport:
-    """Plan (one transaction), render what is still planned (one transaction per file), write
-    the manifests of the runs touched. Safe to run again at any point."""
+    """Plan (:func:`plan_reroute`), render what is still planned (one transaction per file),
+    write the manifests of the runs touched. Safe to run again at any point."""
     run_on = run_on or clock.today()
-    with engine.begin() as conn:
-        report = do_plan_reroute(
-            conn,
-            actor=actor,
-            at=clock.now(),
-            run_on=run_on,
-            today=clock.today(),
-            branch_code=branch_code,
-        )
+    report = plan_reroute(
+        engine,
+        actor=actor,
+        at=clock.now(),
+        run_on=run_on,
+        today=clock.today(),
+        branch_code=branch_code,
+        workers=workers,
+    )
     with engine.connect() as conn:
         runs_stmt = select(reroute_batch.c.run_on, reroute_batch.c.run_seq).where(
             reroute_batch.c.status == "planned"
@@ -786,6 +928,7 @@ __all__ = [
     "TaskKind",
     "do_plan_reroute",
     "do_reroute",
+    "plan_reroute",
     "render_planned",
     "write_manifest",
 ]

@@ -58,7 +58,10 @@ def make_mailing(
     *,
     members: int = 3_000,
     post: bool = True,
+    waves: int = 1,
 ) -> Mailing:
+    """Print (and post) the wave of the biggest branch; with ``waves`` > 1 also those of the
+    next biggest branches (the Mailing names the biggest)."""
     load(engine, synthesize(members=members, seed=7, as_of=AS_OF), cipher)
     clock = FixedClock.on(PRINT_DAY)
     app = App(settings=Settings(), engine=engine, clock=clock, cipher=cipher)
@@ -75,30 +78,35 @@ def make_mailing(
         counts = envelopes_by_branch(conn, cid)
         plan = generate_plan(counts, start=date(2025, 8, 1), capacity_per_day=400)
         do_store_plan(conn, actor=SYSTEM, at=clock.now(), campaign_id=cid, plan=plan)
-        biggest = max(counts, key=lambda k: counts[k])
-        code = conn.execute(
-            select(wave.c.code).where(wave.c.campaign_id == cid, wave.c.branch_code == biggest)
-        ).scalar_one()
-    run_wave(
-        app,
-        actor=SYSTEM,
-        campaign_name="t",
-        wave_code=code,
-        out_dir=out_dir,
-        print_date=PRINT_DAY,
-        workers=1,
-        batch_size=100,
-    )
+        branches = sorted(counts, key=lambda k: (-counts[k], k))[:waves]
+        codes = [
+            conn.execute(
+                select(wave.c.code).where(wave.c.campaign_id == cid, wave.c.branch_code == b)
+            ).scalar_one()
+            for b in branches
+        ]
+    for code in codes:
+        run_wave(
+            app,
+            actor=SYSTEM,
+            campaign_name="t",
+            wave_code=code,
+            out_dir=out_dir,
+            print_date=PRINT_DAY,
+            workers=1,
+            batch_size=100,
+        )
     if post:
         clock.at = FixedClock.on(POST_DAY).at
         with engine.begin() as conn:
-            do_mark_posted(
-                conn,
-                actor=SYSTEM,
-                at=clock.now(),
-                campaign_id=cid,
-                wave_code=code,
-                posted_on=POST_DAY,
-            )
+            for code in codes:
+                do_mark_posted(
+                    conn,
+                    actor=SYSTEM,
+                    at=clock.now(),
+                    campaign_id=cid,
+                    wave_code=code,
+                    posted_on=POST_DAY,
+                )
     clock.at = FixedClock.on(RETURN_DAY).at
-    return Mailing(app, clock, "t", cid, code, biggest, out_dir)
+    return Mailing(app, clock, "t", cid, codes[0], branches[0], out_dir)

@@ -1,0 +1,149 @@
+"""Re-routing plans groups of branches side by side on PostgreSQL (one connection and one
+transaction per group, one run number), with the same result as one transaction; a group that
+fails rolls back alone and a rerun plans the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from shikaku.actors import SYSTEM
+from shikaku.crypto import MyNumberCipher
+from shikaku.issuance.tables import mail_piece
+from shikaku.mail import reroute as reroute_mod
+from shikaku.mail.ids import IdKind, classify
+from shikaku.mail.reasons import Reason
+from shikaku.mail.reconcile import reconcile
+from shikaku.mail.reroute import do_reroute, split_branches
+from shikaku.mail.returns import ReturnInput
+from shikaku.mail.service import do_record_returns
+from shikaku.mail.tables import reroute_batch, reroute_item
+
+from .support import Mailing, make_mailing
+
+
+def test_branches_are_split_into_groups_of_about_equal_size() -> None:
+    sizes = {"13": 900, "27": 500, "14": 450, "01": 40, "47": 10}
+    groups = split_branches(sizes, 2)
+    assert sorted(c for g in groups for c in g) == sorted(sizes)
+    loads = sorted(sum(sizes[c] for c in g) for g in groups)
+    assert loads == [950, 950]
+    assert split_branches(sizes, 1) == [sorted(sizes)]
+    assert split_branches({"13": 5}, 4) == [["13"]]  # no empty groups
+    assert split_branches({}, 2) == []
+
+
+def _two_branches(engine: Engine, cipher: MyNumberCipher, tmp_path: Path) -> Mailing:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("branch groups are planned side by side on PostgreSQL only")
+    return make_mailing(engine, cipher, tmp_path / "print", waves=2)
+
+
+def _return(m: Mailing, per_branch: int) -> dict[str, list[str]]:
+    with m.app.engine.connect() as conn:
+        rows = conn.execute(
+            select(mail_piece.c.branch_code, mail_piece.c.id)
+            .where(mail_piece.c.status == "posted")
+            .order_by(mail_piece.c.id)
+        ).all()
+    by_branch: dict[str, list[str]] = {}
+    for code, pid in rows:
+        if len(by_branch.setdefault(code, [])) < per_branch:
+            by_branch[code].append(pid)
+    assert len(by_branch) == 2
+    items = [
+        ReturnInput(i, pid, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
+        for i, pid in enumerate((p for ps in by_branch.values() for p in ps), start=1)
+    ]
+    with m.app.engine.begin() as conn:
+        do_record_returns(
+            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
+        )
+    return by_branch
+
+
+def _status(m: Mailing, pieces: list[str]) -> set[str]:
+    with m.app.engine.connect() as conn:
+        return set(
+            conn.execute(select(mail_piece.c.status).where(mail_piece.c.id.in_(pieces))).scalars()
+        )
+
+
+def test_groups_planned_side_by_side_give_one_run(
+    engine: Engine, cipher: MyNumberCipher, tmp_path: Path, monkeypatch: Any
+) -> None:
+    m = _two_branches(engine, cipher, tmp_path)
+    by_branch = _return(m, 15)
+    groups: list[list[str]] = []
+    real = reroute_mod.do_plan_reroute
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        groups.append(list(kw.get("branch_codes") or []))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(reroute_mod, "do_plan_reroute", spy)
+    rep = do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert sorted(groups) == sorted([[b] for b in by_branch])  # two groups, one branch each
+    everything = [p for ps in by_branch.values() for p in ps]
+    assert rep.queued == 30 and rep.pieces + rep.destroyed + rep.held == 30
+    assert rep.run_seq == 1 and not rep.files_failed
+    assert _status(m, everything) <= {"rerouted", "destroyed", "held"}
+    with m.app.engine.connect() as conn:
+        runs = set(conn.execute(select(reroute_batch.c.run_on, reroute_batch.c.run_seq)).all())
+        kids = conn.execute(
+            select(mail_piece.c.id, mail_piece.c.branch_code, mail_piece.c.parent_piece_id).where(
+                mail_piece.c.parent_piece_id.is_not(None)
+            )
+        ).all()
+        items = conn.execute(select(func.count()).select_from(reroute_item)).scalar_one()
+        envelopes = list(conn.execute(select(reroute_batch.c.envelope_id)).scalars())
+        rec = reconcile(conn, campaign_id=m.campaign_id)
+    assert runs == {(m.clock.today(), 1)}
+    assert len(kids) == rep.pieces == items
+    assert len({k.id for k in kids}) == len(kids)
+    assert all(classify(k.id) == IdKind.REROUTED_PIECE for k in kids)
+    assert {k.branch_code for k in kids} == set(by_branch)
+    assert len(set(envelopes)) == len(envelopes) == rep.envelopes
+    assert rec.ok, rec.exception_counts
+    # nothing left to do
+    again = do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert again.queued == 0
+
+
+def test_a_failing_group_rolls_back_alone_and_a_rerun_plans_the_rest(
+    engine: Engine, cipher: MyNumberCipher, tmp_path: Path, monkeypatch: Any
+) -> None:
+    m = _two_branches(engine, cipher, tmp_path)
+    by_branch = _return(m, 10)
+    failing, fine = sorted(by_branch)
+    real = reroute_mod.do_plan_reroute
+
+    def flaky(*a: Any, **kw: Any) -> Any:
+        rep = real(*a, **kw)
+        if failing in (kw.get("branch_codes") or []):
+            raise RuntimeError("connection lost")
+        return rep
+
+    monkeypatch.setattr(reroute_mod, "do_plan_reroute", flaky)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert _status(m, by_branch[failing]) == {"returned"}
+    assert _status(m, by_branch[fine]) <= {"rerouted", "destroyed", "held"}
+    monkeypatch.setattr(reroute_mod, "do_plan_reroute", real)
+    rep = do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert rep.queued == 10 and rep.run_seq == 2
+    assert _status(m, by_branch[failing]) <= {"rerouted", "destroyed", "held"}
+    with m.app.engine.connect() as conn:
+        rec = reconcile(conn, campaign_id=m.campaign_id)
+        per_branch = dict(
+            conn.execute(
+                select(mail_piece.c.branch_code, func.count())
+                .where(mail_piece.c.parent_piece_id.is_not(None))
+                .group_by(mail_piece.c.branch_code)
+            ).all()
+        )
+    assert rec.ok, rec.exception_counts
+    assert set(per_branch) <= set(by_branch)
