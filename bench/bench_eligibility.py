@@ -216,7 +216,7 @@ def start_server(url: str, key_file: Path, port: int, workers: int, access_log: 
         "--access-log",
         str(access_log),
     ]
-    log("starting: " + " ".join(c if "postgres" not in c else "<pg url>" for c in cmd))
+    log("starting: " + " ".join("<pg url>" if c.startswith("postgresql") else c for c in cmd))
     env = {k: v for k, v in os.environ.items() if k != "SHIKAKU_METRICS_DIR"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90

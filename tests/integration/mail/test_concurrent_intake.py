@@ -65,9 +65,7 @@ def test_a_return_recorded_meanwhile_loses_on_the_unique_key(
     assert by_piece == {contested: Outcome.ALREADY_RETURNED, other: Outcome.RECORDED}
     assert rep.recorded == 1
     with m.app.engine.connect() as conn:
-        sources = dict(
-            conn.execute(select(return_event.c.piece_id, return_event.c.source)).tuples().all()
-        )
+        sources = dict(conn.execute(select(return_event.c.piece_id, return_event.c.source)).all())
         notified = conn.execute(select(func.sum(webhook_outbox.c.returns))).scalar_one()
     assert sources == {contested: "web", other: "csv"}  # each return once, by its winner
     assert notified == 2
