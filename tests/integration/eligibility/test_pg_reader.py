@@ -93,3 +93,44 @@ def test_a_key_look_up_finds_its_member_by_every_key_column(engine: Engine, ciph
     assert "symbol" in scan["Index Cond"]
     assert scan.get("Rows Removed by Filter", 0) == 0
     assert plan["Actual Rows"] == 1
+
+
+def test_a_lost_connection_fails_its_batch_and_the_reader_recovers(engine: Engine, cipher) -> None:  # type: ignore[no-untyped-def]
+    """A batch whose connection died fails (its callers get the error), gives its batch slot
+    back and the connection is replaced: later look-ups are answered, none waits forever."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL reader")
+    import psycopg
+
+    registry = Registry(engine, cipher)
+    ref = registry.member(birth=date(1975, 5, 5), symbol="3000001")
+    key = (ref.branch_code, ref.symbol, ref.number, ref.branch_no)
+    conninfo = pg_conninfo(database_url(engine))
+
+    async def main() -> tuple[int, list[list]]:  # type: ignore[type-arg]
+        reader = AsyncPostgresReader(conninfo, size=2)
+        await reader.open()
+        try:
+            assert [r.membership_id for r in await reader.by_key(*key)] == [ref.membership_id]
+            pids = [conn.info.backend_pid for conn in reader._conns]
+            with psycopg.connect(conninfo, autocommit=True) as admin:
+                for pid in pids:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            failures = 0
+            for _ in range(100):
+                try:
+                    await asyncio.wait_for(reader.by_key(*key), timeout=10)
+                    break
+                except psycopg.Error:
+                    failures += 1
+                    await asyncio.sleep(0.05)
+            together = await asyncio.wait_for(
+                asyncio.gather(*(reader.by_key(*key) for _ in range(20))), timeout=10
+            )
+            return failures, together
+        finally:
+            await reader.aclose()
+
+    failures, together = asyncio.run(main())
+    assert 1 <= failures <= 2  # each dead connection fails one batch, then is replaced
+    assert all([r.membership_id for r in rows] == [ref.membership_id] for rows in together)
