@@ -607,18 +607,6 @@ def plan_reroute(
         }
         run_seq = next_run_seq(conn, run_on)
     groups = split_branches(sizes, workers)
-    if len(groups) < 2:
-        with engine.begin() as conn:
-            return do_plan_reroute(
-                conn,
-                actor=actor,
-                at=at,
-                run_on=run_on,
-                today=today,
-                branch_codes=groups[0] if groups else [],
-                run_seq=run_seq,
-                analyze=False,
-            )
 
     def plan_group(codes: list[str]) -> RerouteReport:
         with engine.begin() as conn:
@@ -633,6 +621,8 @@ def plan_reroute(
                 analyze=False,
             )
 
+    if len(groups) < 2:
+        return plan_group(groups[0] if groups else [])
     with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="reroute-plan") as pool:
         futures = [pool.submit(plan_group, codes) for codes in groups]
         wait(futures)
