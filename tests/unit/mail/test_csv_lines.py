@@ -1,0 +1,47 @@
+"""The returns CSV reader answers every line by its number: blank lines are skipped without
+shifting the numbers, a line with the wrong number of columns is rejected, and an unbalanced
+quote (a field that would run over the end of its line) is rejected on its own line instead of
+swallowing the lines after it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shikaku.mail.intake import read_returns
+from shikaku.mail.returns import ReturnInput
+
+HEADER = "piece_id,tracking_no,returned_on,reason\n"
+TODAY = date(2025, 9, 10)
+
+
+def _lines(items: list[ReturnInput]) -> list[int]:
+    return [it.line for it in items]
+
+
+def test_blank_lines_keep_the_line_numbers() -> None:
+    raw = HEADER + ",5000002511940,2025-09-01,unclaimed\n\n  \n,5000002511941,2025-09-02,moved\n"
+    items, rejects = read_returns(raw.encode(), today=TODAY, source="t.csv")
+    assert _lines(items) == [2, 5] and rejects == []
+
+
+def test_wrong_column_count_and_unbalanced_quote_are_answered_by_line() -> None:
+    raw = (
+        HEADER
+        + ",5000002511940,2025-09-01,unclaimed\n"
+        + '",5000002511941,2025-09-01,unclaimed\n'  # the quote never closes
+        + ",5000002511942,2025-09-01,unclaimed\n"
+        + "1,2,3\n"
+        + ",5000002511943,2025-09-01,unclaimed\n"
+    )
+    items, rejects = read_returns(raw.encode(), today=TODAY, source="t.csv")
+    assert _lines(items) == [2, 4, 6]
+    assert [(r.line, r.rule_id) for r in rejects] == [
+        (3, "feed.column_count"),
+        (5, "feed.column_count"),
+    ]
+
+
+def test_shift_jis_file_reads_the_same() -> None:
+    raw = "管理番号,追跡番号,返戻日,還付事由\n,5000002511940,2025-09-01,転居先不明\n"
+    items, rejects = read_returns(raw.encode("cp932"), today=TODAY, source="t.csv")
+    assert _lines(items) == [2] and rejects == []
