@@ -292,19 +292,23 @@ def reroute(
 ) -> None:
     """事業所あて再送 / Group returned pieces by employer: one envelope each, a cover letter
     (PDF) and a packing manifest. Safe to interrupt and run again."""
-    from shikaku.mail.reroute import do_reroute
+    from shikaku.mail.reroute import RerouteBusy, do_reroute
 
     app_ = _app(ctx)
-    rep = do_reroute(
-        app_.engine,
-        app_.clock,
-        actor=SYSTEM,
-        out_dir=out,
-        run_on=_day(run_on, app_.clock.today()),
-        branch_code=branch,
-        font_path=font,
-        workers=workers,
-    )
+    try:
+        rep = do_reroute(
+            app_.engine,
+            app_.clock,
+            actor=SYSTEM,
+            out_dir=out,
+            run_on=_day(run_on, app_.clock.today()),
+            branch_code=branch,
+            font_path=font,
+            workers=workers,
+        )
+    except RerouteBusy as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from err
     console.print(
         f"queued {rep.queued:,} → 事業所あて envelopes {rep.envelopes:,} "
         f"(pieces {rep.pieces:,}, certificates {rep.members or 0:,}); "

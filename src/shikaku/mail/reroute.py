@@ -21,9 +21,10 @@ renders. Every piece is in exactly one state at every moment.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -867,6 +868,40 @@ def write_manifest(conn: Connection, out_dir: Path, run_on: date, run_seq: int) 
     return path
 
 
+class RerouteBusy(Exception):
+    """Another re-routing run holds the run lock (bilingual message)."""
+
+
+#: pg_try_advisory_lock key held by a re-routing run ("SHKRROUT" as an integer).
+RUN_LOCK_KEY = int.from_bytes(b"SHKRROUT", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(engine: Engine) -> Iterator[None]:
+    """PostgreSQL: hold a session advisory lock for a whole re-routing run, on a connection
+    of its own, so that a second run started meanwhile (an overlapping cron job, a second
+    operator) stops with a clear message instead of planning or printing the same returns
+    (it would otherwise fail later on the envelopes' unique key, or print a file twice). The
+    lock goes with the session, so a killed run does not leave it behind. SQLite takes one
+    writer at a time anyway."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as guard:
+        got = guard.execute(select(func.pg_try_advisory_lock(RUN_LOCK_KEY))).scalar_one()
+        guard.commit()
+        if not got:
+            raise RerouteBusy(
+                "別の事業所あて再送処理が実行中です。終わってから実行してください。 / "
+                "Another re-routing run is in progress; run again when it has finished."
+            )
+        try:
+            yield
+        finally:
+            guard.execute(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
+            guard.commit()
+
+
 def do_reroute(
     engine: Engine,
     clock: Clock,
@@ -879,7 +914,32 @@ def do_reroute(
     workers: int | None = None,
 ) -> RerouteReport:
     """Plan (:func:`plan_reroute`), render what is still planned (one transaction per file),
-    write the manifests of the runs touched. Safe to run again at any point."""
+    write the manifests of the runs touched. Safe to run again at any point; one run at a
+    time (:func:`one_run_at_a_time`, raises :class:`RerouteBusy`)."""
+    with one_run_at_a_time(engine):
+        return _reroute(
+            engine,
+            clock,
+            actor=actor,
+            out_dir=out_dir,
+            run_on=run_on,
+            branch_code=branch_code,
+            font_path=font_path,
+            workers=workers,
+        )
+
+
+def _reroute(
+    engine: Engine,
+    clock: Clock,
+    *,
+    actor: Actor,
+    out_dir: Path,
+    run_on: date | None,
+    branch_code: str | None,
+    font_path: str | None,
+    workers: int | None,
+) -> RerouteReport:
     run_on = run_on or clock.today()
     report = plan_reroute(
         engine,
@@ -914,6 +974,7 @@ def do_reroute(
 
 __all__ = [
     "COVERS_PER_FILE",
+    "RerouteBusy",
     "RerouteReport",
     "TaskKind",
     "do_plan_reroute",

@@ -147,3 +147,49 @@ def test_a_failing_group_rolls_back_alone_and_a_rerun_plans_the_rest(
         )
     assert rec.ok, rec.exception_counts
     assert set(per_branch) <= set(by_branch)
+
+
+def test_a_second_run_meanwhile_stops_with_a_clear_message(
+    mailing: Mailing, tmp_path: Path
+) -> None:
+    """One re-routing run at a time: while one holds the run lock, another (an overlapping
+    cron job) stops at once, through the API and the command, and plans nothing."""
+    m = mailing
+    if m.app.engine.dialect.name != "postgresql":
+        pytest.skip("the run lock is a PostgreSQL advisory lock")
+    from typer.testing import CliRunner
+
+    from shikaku.cli import CliContext
+    from shikaku.mail.cli import app
+    from shikaku.mail.reroute import RUN_LOCK_KEY, RerouteBusy
+
+    pieces = m.pieces("posted")[:5]
+    items = [
+        ReturnInput(i, pid, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
+        for i, pid in enumerate(pieces, start=1)
+    ]
+    with m.app.engine.begin() as conn:
+        do_record_returns(
+            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
+        )
+    key = tmp_path / "k.key"
+    key.write_text(bytes(range(32)).hex())
+    url = m.app.engine.url.render_as_string(hide_password=False)
+    obj = CliContext(database_url=url, key_file=key)
+    with m.app.engine.connect() as running:
+        running.execute(select(func.pg_advisory_lock(RUN_LOCK_KEY)))
+        with pytest.raises(RerouteBusy, match="in progress"):
+            do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr")
+        result = CliRunner().invoke(
+            app, ["reroute", "--out", str(tmp_path / "rr")], obj=obj, env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 2, result.output
+        assert "実行中" in result.output and "in progress" in result.output
+        assert _status(m, pieces) == {"returned"}
+        running.execute(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
+        running.commit()
+    rep = do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr")
+    assert rep.queued == 5
+    with m.app.engine.connect() as probe:  # the run gave its lock back
+        assert probe.execute(select(func.pg_try_advisory_lock(RUN_LOCK_KEY))).scalar_one()
+        probe.execute(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
