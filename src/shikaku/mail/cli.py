@@ -292,7 +292,8 @@ def reroute(
 ) -> None:
     """事業所あて再送 / Group returned pieces by employer: one envelope each, a cover letter
     (PDF) and a packing manifest. Safe to interrupt and run again."""
-    from shikaku.mail.reroute import RerouteBusy, do_reroute
+    from shikaku.mail.reroute import do_reroute
+    from shikaku.mail.service import MailError
 
     app_ = _app(ctx)
     try:
@@ -306,7 +307,7 @@ def reroute(
             font_path=font,
             workers=workers,
         )
-    except RerouteBusy as err:
+    except MailError as err:  # another run holds the run lock
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from err
     console.print(

@@ -72,6 +72,7 @@ from shikaku.mail.ids import (
 )
 from shikaku.mail.reasons import Action, TaskKind
 from shikaku.mail.returns import employer_reachable, fix_origins, member_facts, roomy, tune
+from shikaku.mail.service import MailError
 from shikaku.mail.tables import branch_task, reroute_batch, reroute_item, return_event
 from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import employer, membership, person
@@ -868,8 +869,8 @@ def write_manifest(conn: Connection, out_dir: Path, run_on: date, run_seq: int) 
     return path
 
 
-class RerouteBusy(Exception):
-    """Another re-routing run holds the run lock (bilingual message)."""
+class RerouteBusy(MailError):
+    """Another re-routing run holds the run lock."""
 
 
 #: pg_try_advisory_lock key held by a re-routing run ("SHKRROUT" as an integer).

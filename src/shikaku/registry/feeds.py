@@ -111,19 +111,12 @@ def _decode_whole(raw: bytes) -> list[str] | None:
     return None
 
 
-def _decode_lines(raw: bytes) -> Iterator[tuple[int, str | None]]:
-    """Yield (line number, text or None when the line cannot be decoded)."""
+def _decode_each_line(raw: bytes) -> Iterator[tuple[int, str | None]]:
+    """A file that does not decode as a whole (mixed or broken): decide per line, so one bad
+    line does not sink the file. Yields (line number, text or None when it cannot be
+    decoded)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    for encoding in ("utf-8", "cp932"):
-        try:
-            text_all = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        for i, line in enumerate(text_all.splitlines(), start=1):
-            yield i, line
-        return
-    # Mixed or broken: decide per line, so one bad line does not sink the file.
     for i, bline in enumerate(raw.splitlines(), start=1):
         for encoding in ("utf-8", "cp932"):
             try:
@@ -222,10 +215,15 @@ def _read_csv_rows(
     aliases: Mapping[str, str] | None,
 ) -> tuple[list[str], list[tuple[int, list[str]]], list[Reject]]:
     whole = _decode_whole(raw)
-    lines = list(enumerate(whole, start=1)) if whole is not None else list(_decode_lines(raw))
-    if not lines or lines[0][1] is None:
+    lines: list[tuple[int, str | None]] = []
+    if whole is not None:
+        first = whole[0] if whole else None
+    else:
+        lines = list(_decode_each_line(raw))
+        first = lines[0][1] if lines else None
+    if first is None:
         raise FeedFileError(f"{source}: no readable header / ヘッダー行を読めません")
-    header = next(csv.reader([lines[0][1]]), [])
+    header = next(csv.reader([first]), [])
     header = [h.strip().lstrip("\ufeff") for h in header]
     if aliases:
         header = [aliases.get(h, h) for h in header]
@@ -259,6 +257,7 @@ def _read_csv_rows(
             return header, rows, rejects
         # a quoted field ran over the end of its line (an unbalanced quote): read the file
         # line by line below, so that every line gets its own answer
+        lines = [(n, text) for n, text in enumerate(whole, start=1)]
     for line_no, line_text in lines[1:]:
         if line_text is None:
             rejects.append(

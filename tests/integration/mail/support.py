@@ -110,3 +110,20 @@ def make_mailing(
                 )
     clock.at = FixedClock.on(RETURN_DAY).at
     return Mailing(app, clock, "t", cid, codes[0], branches[0], out_dir)
+
+
+def record_returns(m: Mailing, pieces: list[str]) -> list[str]:
+    """Record an あて所に尋ねあたりません return of each piece (one CSV-like intake)."""
+    from shikaku.mail.reasons import Reason
+    from shikaku.mail.returns import ReturnInput
+    from shikaku.mail.service import do_record_returns
+
+    items = [
+        ReturnInput(i, p, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
+        for i, p in enumerate(pieces, start=1)
+    ]
+    with m.app.engine.begin() as conn:
+        do_record_returns(
+            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
+        )
+    return pieces

@@ -22,26 +22,13 @@ from shikaku.issuance.tables import mail_piece, mail_piece_event
 from shikaku.mail import reroute as reroute_mod
 from shikaku.mail.reconcile import ExceptionKind, reconcile
 from shikaku.mail.reroute import do_reroute
-from shikaku.mail.service import do_record_returns
 from shikaku.mail.tables import reroute_batch, reroute_item
 
-from .support import Mailing, make_mailing
+from .support import Mailing, make_mailing, record_returns
 
 
 def _return_all(m: Mailing, n: int) -> list[str]:
-    from shikaku.mail.reasons import Reason
-    from shikaku.mail.returns import ReturnInput
-
-    pieces = m.pieces("posted")[:n]
-    items = [
-        ReturnInput(i, p, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
-        for i, p in enumerate(pieces, start=1)
-    ]
-    with m.app.engine.begin() as conn:
-        do_record_returns(
-            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
-        )
-    return pieces
+    return record_returns(m, m.pieces("posted")[:n])
 
 
 def _states(m: Mailing, pieces: list[str]) -> dict[str, str]:

@@ -15,14 +15,11 @@ from shikaku.crypto import MyNumberCipher
 from shikaku.issuance.tables import mail_piece
 from shikaku.mail import reroute as reroute_mod
 from shikaku.mail.ids import IdKind, classify
-from shikaku.mail.reasons import Reason
 from shikaku.mail.reconcile import reconcile
 from shikaku.mail.reroute import do_reroute, split_branches
-from shikaku.mail.returns import ReturnInput
-from shikaku.mail.service import do_record_returns
 from shikaku.mail.tables import reroute_batch, reroute_item
 
-from .support import Mailing, make_mailing
+from .support import Mailing, make_mailing, record_returns
 
 
 def test_branches_are_split_into_groups_of_about_equal_size() -> None:
@@ -54,14 +51,7 @@ def _return(m: Mailing, per_branch: int) -> dict[str, list[str]]:
         if len(by_branch.setdefault(code, [])) < per_branch:
             by_branch[code].append(pid)
     assert len(by_branch) == 2
-    items = [
-        ReturnInput(i, pid, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
-        for i, pid in enumerate((p for ps in by_branch.values() for p in ps), start=1)
-    ]
-    with m.app.engine.begin() as conn:
-        do_record_returns(
-            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
-        )
+    record_returns(m, [p for ps in by_branch.values() for p in ps])
     return by_branch
 
 
@@ -163,15 +153,7 @@ def test_a_second_run_meanwhile_stops_with_a_clear_message(
     from shikaku.mail.cli import app
     from shikaku.mail.reroute import RUN_LOCK_KEY, RerouteBusy
 
-    pieces = m.pieces("posted")[:5]
-    items = [
-        ReturnInput(i, pid, None, m.clock.today(), Reason.ADDRESSEE_UNKNOWN)
-        for i, pid in enumerate(pieces, start=1)
-    ]
-    with m.app.engine.begin() as conn:
-        do_record_returns(
-            conn, actor=SYSTEM, at=m.clock.now(), today=m.clock.today(), items=items, source="csv"
-        )
+    pieces = record_returns(m, m.pieces("posted")[:5])
     key = tmp_path / "k.key"
     key.write_text(bytes(range(32)).hex())
     url = m.app.engine.url.render_as_string(hide_password=False)

@@ -45,3 +45,18 @@ def test_shift_jis_file_reads_the_same() -> None:
     raw = "管理番号,追跡番号,返戻日,還付事由\n,5000002511940,2025-09-01,転居先不明\n"
     items, rejects = read_returns(raw.encode("cp932"), today=TODAY, source="t.csv")
     assert _lines(items) == [2] and rejects == []
+
+
+def test_a_line_in_neither_encoding_is_answered_and_the_others_read() -> None:
+    """A file that does not decode as a whole is read line by line: a UTF-8 line and a
+    Shift_JIS line both read, an undecodable one is rejected by its number."""
+    raw = (
+        HEADER.encode()
+        + b",5000002511940,2025-09-01,unclaimed\n"
+        + ",5000002511941,2025-09-01,転居先不明\n".encode("cp932")
+        + b",5000002511942,2025-09-01,\x81 x\n"
+        + ",5000002511943,2025-09-01,転居先不明\n".encode()
+    )
+    items, rejects = read_returns(raw, today=TODAY, source="t.csv")
+    assert _lines(items) == [2, 3, 5]
+    assert [(r.line, r.rule_id) for r in rejects] == [(4, "file.encoding")]
