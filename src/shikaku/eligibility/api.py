@@ -12,6 +12,7 @@ Authentication: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -128,11 +129,11 @@ def invalid_response(err: InvalidQuery, request: Request, request_id: str) -> Re
     )
 
 
-def api_key(request: Request) -> str | None:
+def api_key(scope: ASGIScope) -> str | None:
     """``Authorization: Bearer <key>``, else ``X-API-Key: <key>`` (raw scope headers: the
     hot path need not build a Headers object)."""
     other = None
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             token = token.strip()
@@ -147,21 +148,27 @@ def parse_query_string(raw: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     if not raw:
         return out
-    for part in raw.decode("utf-8", "replace").split("&"):
+    text = raw.decode("utf-8", "replace")
+    plain = "%" not in text and "+" not in text  # the usual case: nothing to unquote
+    for part in text.split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
-        if "%" in value or "+" in value:
-            value = unquote_plus(value)
-        if "%" in name or "+" in name:
-            name = unquote_plus(name)
-        out.setdefault(name, value)
+        if not plain:
+            if "%" in value or "+" in value:
+                value = unquote_plus(value)
+            if "%" in name or "+" in name:
+                name = unquote_plus(name)
+        if name not in out:
+            out[name] = value
     return out
 
 
-async def admit(rt: EligibilityRuntime, request: Request, scope: Scope) -> Client:
-    """Authenticate, authorise and rate-limit; raise :class:`Refusal` otherwise."""
-    key = api_key(request)
+async def admit(rt: EligibilityRuntime, request: Request | ASGIScope, scope: Scope) -> Client:
+    """Authenticate, authorise and rate-limit; raise :class:`Refusal` otherwise. *request* is a
+    Starlette request or, on the look-up hot path, the raw ASGI scope."""
+    asgi = request.scope if isinstance(request, Request) else request
+    key = api_key(asgi)
     client = rt.auth.authenticate(key) if key else None
     if client is None:
         metrics.count_refused("unauthenticated")
@@ -172,7 +179,7 @@ async def admit(rt: EligibilityRuntime, request: Request, scope: Scope) -> Clien
             "The API key is missing or not valid.",
             headers={"WWW-Authenticate": 'Bearer realm="shikaku"'},
         )
-    request.scope[CLIENT_SCOPE_KEY] = client.id
+    asgi[CLIENT_SCOPE_KEY] = client.id
     if scope not in client.scopes:
         metrics.count_refused("forbidden")
         raise Refusal(
@@ -222,41 +229,34 @@ async def read_params(request: Request) -> Mapping[str, Any]:
 def audit_answer(
     rt: EligibilityRuntime, client: Client, answer: Answer, request_id: str, channel: str
 ) -> None:
-    doc = answer.document
-    rt.record(
-        client,
-        channel=channel,
-        request_id=request_id,
-        membership_id=answer.membership_id,
-        service_date=answer.service_date,
-        validity=int(answer.validity),
-        document_kind=None if doc is None else str(doc.kind),
-        document_rule=None if doc is None else doc.rule,
-        acceptable=None if doc is None else doc.acceptable,
-    )
-    metrics.count_answer(channel, int(answer.validity))
+    rt.record_answer(client, channel, request_id, answer)
+    metrics.count_answer(channel, answer.validity)
 
 
-Parser = Callable[[EligibilityRuntime, Mapping[str, Any]], "NumberQuery | CardQuery"]
+Parser = Callable[[EligibilityRuntime, Mapping[str, Any], date], "NumberQuery | CardQuery"]
 
 
-def _parse_numbers(rt: EligibilityRuntime, data: Mapping[str, Any]) -> NumberQuery:
-    return parse_number_query(data, today=rt.today(), rules=rt.rules)
+def _parse_numbers(rt: EligibilityRuntime, data: Mapping[str, Any], today: date) -> NumberQuery:
+    return parse_number_query(data, today=today, rules=rt.rules)
 
 
-def _parse_card(rt: EligibilityRuntime, data: Mapping[str, Any]) -> CardQuery:
-    return parse_card_query(data, today=rt.today(), rules=rt.rules)
+def _parse_card(rt: EligibilityRuntime, data: Mapping[str, Any], today: date) -> CardQuery:
+    return parse_card_query(data, today=today, rules=rt.rules)
 
 
-def _parse_qr(rt: EligibilityRuntime, data: Mapping[str, Any]) -> NumberQuery:
-    return parse_qr_query(data, today=rt.today(), rules=rt.rules, qr_key=rt.qr_key)
+def _parse_qr(rt: EligibilityRuntime, data: Mapping[str, Any], today: date) -> NumberQuery:
+    return parse_qr_query(data, today=today, rules=rt.rules, qr_key=rt.qr_key)
 
 
 async def answer_query(
-    rt: EligibilityRuntime, query: NumberQuery | CardQuery, channel: Channel
+    rt: EligibilityRuntime,
+    query: NumberQuery | CardQuery,
+    channel: Channel,
+    today: date | None = None,
 ) -> Answer:
     """Run the use case for a parsed query (shared by the JSON, FHIR and page adapters)."""
-    today = rt.today()
+    if today is None:
+        today = rt.today()
     steps = (
         card_steps(query, directory=rt.directory, rules=rt.rules, today=today)
         if isinstance(query, CardQuery)
@@ -284,25 +284,30 @@ class LookupEndpoint:
 
     async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         rt, channel = self.rt, self.channel
-        request = Request(scope, receive)
         try:
-            client = await admit(rt, request, Scope.ELIGIBILITY)
+            client = await admit(rt, scope, Scope.ELIGIBILITY)
         except Refusal as r:
-            await refusal_response(r, request)(scope, receive, send)
+            await refusal_response(r, Request(scope, receive))(scope, receive, send)
             return
         request_id = rt.request_id()
+        today = rt.today()
         try:
-            query = self.parse(rt, await read_params(request))
+            if scope["method"] == "GET":
+                data: Mapping[str, Any] = parse_query_string(scope["query_string"])
+            else:
+                data = await read_params(Request(scope, receive))
+            query = self.parse(rt, data, today)
         except Refusal as r:
             rt.record(client, channel=channel, request_id=request_id, outcome=r.rule_id)
-            await refusal_response(r, request)(scope, receive, send)
+            await refusal_response(r, Request(scope, receive))(scope, receive, send)
             return
         except InvalidQuery as err:
             metrics.count_refused("invalid")
             rt.record(client, channel=channel, request_id=request_id, outcome=err.rule_id)
-            await invalid_response(err, request, request_id)(scope, receive, send)
+            response = invalid_response(err, Request(scope, receive), request_id)
+            await response(scope, receive, send)
             return
-        answer = await answer_query(rt, query, channel)
+        answer = await answer_query(rt, query, channel, today)
         audit_answer(rt, client, answer, request_id, channel)
         body = orjson.dumps(answer_json(answer, query, request_id=request_id))
         await send(

@@ -30,8 +30,14 @@ AUDIT_PENDING = REGISTRY.gauge(
 )
 
 
+_ANSWER_LABELS: dict[tuple[str, int], tuple[str, str]] = {}
+
+
 def count_answer(channel: str, validity: int) -> None:
-    ANSWERS.inc((channel, str(validity)))
+    labels = _ANSWER_LABELS.get((channel, validity))
+    if labels is None:
+        labels = _ANSWER_LABELS[(channel, validity)] = (str(channel), str(int(validity)))
+    ANSWERS.inc(labels)
 
 
 def count_refused(reason: str) -> None:

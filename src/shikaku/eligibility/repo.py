@@ -156,18 +156,28 @@ SESSION_SETTINGS = (
 )
 
 
-def _d(value: Any) -> Any:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+class _Dates(dict[Any, Any]):
+    """ISO text (SQLite) or a date (PostgreSQL) → date, memoised: a few tens of thousands of
+    distinct dates come back all day, and a hit is a plain dict look-up in C."""
+
+    def __missing__(self, value: Any) -> Any:
+        day = value if value is None or isinstance(value, date) else date.fromisoformat(value)
+        if len(self) >= 262_144:
+            self.clear()
+        self[value] = day
+        return day
 
 
-def _member(r: Sequence[Any]) -> MemberRow:
-    # SQLite hands back dates as ISO text; PostgreSQL as dates.
-    return MemberRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _d(r[8]), _d(r[9]), r[10], r[11],
-        r[12], r[13], r[14], r[15], r[16], _d(r[17]),
-    )  # fmt: skip
+_dates = _Dates()
+_d = _dates.__getitem__
+_tuple_new = tuple.__new__  # skips the NamedTuple's Python-level __new__ (hot path)
+
+
+def _member(r: Sequence[Any], dates: _Dates = _dates) -> MemberRow:
+    return _tuple_new(MemberRow, (
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], dates[r[8]], dates[r[9]], r[10], r[11],
+        r[12], r[13], r[14], r[15], r[16], dates[r[17]],
+    ))  # fmt: skip
 
 
 def _myna(r: Sequence[Any]) -> MynaRow:
@@ -202,10 +212,12 @@ class SqliteReader:
             )
         }
         self._sql = sql
+        self._key_sql = sql["key"]
+        self._cursor = self._conn.cursor()  # one cursor for the look-up by key (hot path)
 
     def by_key(self, branch_code: str, symbol: str, number: str, branch_no: str) -> list[MemberRow]:
-        rows = self._conn.execute(self._sql["key"], (branch_code, symbol, number, branch_no))
-        return [_member(r) for r in rows.fetchall()]
+        cur = self._cursor.execute(self._key_sql, (branch_code, symbol, number, branch_no))
+        return [_member(r) for r in cur.fetchall()]
 
     def by_number(
         self, branch_code: str, number: str, branch_no: str, birth_date: date

@@ -133,6 +133,12 @@ def validity_for(
 ) -> Validity:
     """1 valid; 6 valid but so new the national system may not have it yet; 3 not valid on
     *on* while the person has a newer membership; 2 not valid otherwise."""
+    return _validity(valid_from, end, has_newer, on, today, rules)
+
+
+def _validity(
+    valid_from: date, end: date, has_newer: bool, on: date, today: date, rules: EligibilityRules
+) -> Validity:
     if valid_from <= on <= end:
         if _recently_started(valid_from, today, rules):
             return Validity.VALID_UNREGISTERED
@@ -280,6 +286,12 @@ class Decider:
         self._copay = lru_cache(maxsize=size)(self._copay_uncached)
         self.myna = lru_cache(maxsize=size)(self._myna_uncached)
         self.assess = lru_cache(maxsize=size)(self._assess_uncached)
+
+    def validity(
+        self, valid_from: date, end: date, has_newer: bool, on: date, today: date
+    ) -> Validity:
+        """:func:`validity_for`, positional."""
+        return _validity(valid_from, end, has_newer, on, today, self.rules)
 
     def end(self, birth: date, valid_to: date | None) -> date:
         """:func:`effective_end`, memoised."""

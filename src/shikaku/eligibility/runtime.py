@@ -37,6 +37,7 @@ from shikaku.eligibility.repo import (
     sqlite_path,
 )
 from shikaku.eligibility.rules import EligibilityRules
+from shikaku.eligibility.service import Answer
 
 
 @dataclass
@@ -172,3 +173,24 @@ class EligibilityRuntime:
             outcome,
         )
         self.audit.submit(rec)
+
+    def record_answer(self, client: Client, channel: str, request_id: str, answer: Answer) -> None:
+        """Queue the audit row of an answered look-up (:meth:`record`, spelled out for the hot
+        path: no keyword arguments)."""
+        coverage, doc = answer.coverage, answer.document
+        self.audit.submit(
+            (
+                time.time_ns() // 1000,
+                client.id,
+                client.institution_code,
+                channel,
+                request_id,
+                None if coverage is None else coverage.membership_id,
+                answer.service_date,
+                int(answer.validity),
+                None if doc is None else str(doc.kind),
+                None if doc is None else doc.rule,
+                None if doc is None else doc.acceptable,
+                "ok",
+            )
+        )

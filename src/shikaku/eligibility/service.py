@@ -37,7 +37,6 @@ from shikaku.eligibility.rules import (
     MynaInfo,
     card_unknown,
     decider_for,
-    validity_for,
 )
 
 # Coverage, Answer (and the queries in shikaku.eligibility.inputs) are built once per look-up
@@ -124,14 +123,7 @@ def _answer_for(
     covered = row.valid_from <= on <= end
     if not covered and newer is None:
         newer = yield ("has_newer", (row.person_id, row.valid_from))
-    validity = validity_for(
-        valid_from=row.valid_from,
-        end=end,
-        has_newer=bool(newer),
-        on=on,
-        today=today,
-        rules=d.rules,
-    )
+    validity = d.validity(row.valid_from, end, bool(newer), on, today)
     copay = None
     if covered:
         insured: InsuredRow | None = InsuredRow(row.birth_date, row.remuneration)
@@ -149,24 +141,24 @@ def _answer_for(
     loss_reason = row.loss_reason
     if loss_reason is None and on > end and d.ended_by_age(row.birth_date, row.valid_to):
         loss_reason = LOSS_REASON_AGE_75
-    coverage = Coverage(
-        membership_id=row.membership_id,
-        insurer_number=ins.insurer_number,
-        insurer_name_ja=ins.name_ja,
-        insurer_name_en=ins.name_en,
-        symbol=row.symbol,
-        number=row.number,
-        branch_no=row.branch_no,
-        relationship=row.relationship,
-        name=f"{row.family_name}\u3000{row.given_name}",
-        name_kana=f"{row.family_name_kana}\u3000{row.given_name_kana}",
-        sex=row.sex,
-        birth_date=row.birth_date,
-        valid_from=row.valid_from,
-        # An open membership shows no end until the 75th birthday has actually passed.
-        valid_to=end if (row.valid_to is not None or on > end) else None,
-        loss_reason=loss_reason,
-        copay=copay,
+    coverage = Coverage(  # positional: keyword arguments cost ~0.5 µs here, on the hot path
+        row.membership_id,
+        ins.insurer_number,
+        ins.name_ja,
+        ins.name_en,
+        row.symbol,
+        row.number,
+        row.branch_no,
+        row.relationship,
+        f"{row.family_name}\u3000{row.given_name}",
+        f"{row.family_name_kana}\u3000{row.given_name_kana}",
+        row.sex,
+        row.birth_date,
+        row.valid_from,
+        # valid_to: an open membership shows no end until the 75th birthday has passed.
+        end if (row.valid_to is not None or on > end) else None,
+        loss_reason,
+        copay,
     )
     doc = None
     if document is not None:
@@ -207,7 +199,8 @@ def eligibility_steps(
     rows: list[MemberRow]
     if query.symbol is not None:
         rows = yield ("by_key", (ins.branch_code, query.symbol, query.number, query.branch_no))
-        rows = [r for r in rows if r.birth_date == query.birth_date]
+        if rows and (len(rows) > 1 or rows[0].birth_date != query.birth_date):
+            rows = [r for r in rows if r.birth_date == query.birth_date]
     else:
         rows = yield (
             "by_number",

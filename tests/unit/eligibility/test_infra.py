@@ -229,3 +229,20 @@ def test_languages() -> None:
     assert pick_language(None, "en-US,en;q=0.9") == "en"
     assert pick_language("fr", None) == "ja"
     assert TEXTS["ja"].keys() == TEXTS["en"].keys()
+
+
+def test_member_rows_convert_dates_from_either_database() -> None:
+    from shikaku.eligibility.repo import MemberRow, _member
+
+    text = (1, 2, 2, "13", "1234567", "89", "00", 1, "2020-04-01", None, None, 300_000,
+            "山田", "太郎", "ヤマダ", "タロウ", 1, "1980-02-29")  # fmt: skip
+    row = _member(text)
+    assert isinstance(row, MemberRow)
+    assert (row.valid_from, row.valid_to, row.birth_date) == (
+        date(2020, 4, 1),
+        None,
+        date(1980, 2, 29),
+    )
+    as_dates = (*text[:8], date(2020, 4, 1), date(2021, 3, 31), *text[10:17], date(1980, 2, 29))
+    assert _member(as_dates).valid_to == date(2021, 3, 31)
+    assert _member(text) == row  # memoised conversions give equal rows

@@ -99,3 +99,23 @@ def test_query_string_parser() -> None:
         "flag": "",
     }
     assert parse_query_string(b"") == {}
+
+
+def test_query_string_parser_plain_text_keeps_the_first_value() -> None:
+    # nothing to unquote: the parser's fast path, with the same rules as the quoted one
+    raw = b"insurer_number=01130012&number=1&&number=2&flag&symbol="
+    assert parse_query_string(raw) == {
+        "insurer_number": "01130012",
+        "number": "1",
+        "flag": "",
+        "symbol": "",
+    }
+
+
+def test_a_blank_branch_falls_back_to_branch_no_only_when_absent() -> None:
+    base = {"insurer_number": "01130012", "number": "1", "birth_date": "1980-01-01"}
+    query = parse_number_query({**base, "branch_no": "1"}, today=TODAY, rules=RULES)
+    assert query.branch_no == "01"
+    with pytest.raises(InvalidQuery) as err:
+        parse_number_query({**base, "branch": " ", "branch_no": "1"}, today=TODAY, rules=RULES)
+    assert err.value.rule_id == "branch.required"
