@@ -37,6 +37,7 @@ from shikaku.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from shikaku.metrics import REGISTRY
 from shikaku.web import reception
 from shikaku.web.observability import AccessLog, Observability
+from shikaku.web.routing import StaticFirstRouter
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: Set by ``shikaku serve`` with several workers: where each publishes its metrics.
@@ -146,6 +147,9 @@ def create_app(app: App, *, options: WebOptions | None = None) -> Starlette:
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
+    # The same routes, found by dictionary look-up where they have no parameters (the
+    # middleware stack is built on the first request, so the swap happens before any).
+    web.router = StaticFirstRouter(routes, lifespan=lifespan)
     web.state.runtime = rt
     web.add_middleware(
         Observability, access_log=access_log, client_key=eligibility_api.CLIENT_SCOPE_KEY
