@@ -477,14 +477,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "divides two cores by the sum, an estimate of what an otherwise idle machine would "
         "give at that cost per request, not a measurement.",
         "",
-        "Where a look-up's time goes (perf and py-spy on one SQLite worker under load, "
-        "2026-11-27): about two thirds is CPython bytecode spread over many small steps "
-        "(HTTP parsing ~9%, uvicorn/Starlette plumbing ~12%, query validation ~5%, the decision "
-        "~10%, rendering ~2%, auth/rate limit/audit queue/metrics/access log ~6%), the "
-        "response's single send() on loopback ~20% (kernel TCP work charged to the sender), "
-        "SQLite ~6%. The audit chain costs ~9 µs a row in the writer processes. PostgreSQL "
-        "look-ups cost more in total (the client protocol in Python plus the backends) even "
-        "with concurrent look-ups coalesced into one statement per round trip.",
+        "Where a look-up's time goes, what was tried, and the earlier figures: the next "
+        "section (written by hand; this script rewrites only the section above).",
         "",
     ]
     return "\n".join(lines)
