@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -99,13 +100,29 @@ class FeedRow:
     my_number_index: bytes | None
 
 
+#: Python's cp932 codec turns the single bytes 0x80, 0xA0 and 0xFD-0xFF, which are no Shift_JIS
+#: character, into U+0080 and private-use characters instead of failing; a stray one (a
+#: truncated or foreign byte) would otherwise load as an invisible character in a name.
+_CP932_STRAY = re.compile("[\x80\uf8f0-\uf8f3]")
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    """*data* as text, strictly: raises UnicodeDecodeError for a stray cp932 byte too."""
+    text = data.decode(encoding)
+    if encoding == "cp932":
+        stray = _CP932_STRAY.search(text)
+        if stray is not None:
+            raise UnicodeDecodeError(encoding, data, 0, len(data), "not a Shift_JIS character")
+    return text
+
+
 def _decode_whole(raw: bytes) -> list[str] | None:
     """The file's lines when the whole file decodes as UTF-8 or Shift_JIS (the usual case)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     for encoding in ("utf-8", "cp932"):
         try:
-            return raw.decode(encoding).splitlines()
+            return _decode(raw, encoding).splitlines()
         except UnicodeDecodeError:
             continue
     return None
@@ -120,7 +137,7 @@ def _decode_each_line(raw: bytes) -> Iterator[tuple[int, str | None]]:
     for i, bline in enumerate(raw.splitlines(), start=1):
         for encoding in ("utf-8", "cp932"):
             try:
-                yield i, bline.decode(encoding)
+                yield i, _decode(bline, encoding)
                 break
             except UnicodeDecodeError:
                 continue

@@ -60,3 +60,17 @@ def test_a_line_in_neither_encoding_is_answered_and_the_others_read() -> None:
     items, rejects = read_returns(raw, today=TODAY, source="t.csv")
     assert _lines(items) == [2, 3, 5]
     assert [(r.line, r.rule_id) for r in rejects] == [(4, "file.encoding")]
+
+
+def test_a_stray_byte_that_cp932_would_accept_is_rejected_on_its_line() -> None:
+    """Python's cp932 decodes 0xFF (and 0x80, 0xA0, 0xFD, 0xFE) to an invisible character
+    instead of failing; such a line is an encoding error, the others still read."""
+    raw = (
+        "管理番号,追跡番号,返戻日,還付事由\n".encode("cp932")
+        + ",5000002511940,2025-09-01,転居先不明\n".encode("cp932")
+        + b",5000002511941,2025-09-01,\x93\x5d\x8b\x8f\xff\n"  # 転居 + a stray 0xFF
+        + ",5000002511942,2025-09-01,転居先不明\n".encode("cp932")
+    )
+    items, rejects = read_returns(raw, today=TODAY, source="t.csv")
+    assert _lines(items) == [2, 4]
+    assert [(r.line, r.rule_id) for r in rejects] == [(3, "file.encoding")]
