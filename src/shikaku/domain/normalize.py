@@ -17,6 +17,7 @@ from shikaku.domain.errors import InvalidFormat
 __all__ = [
     "HYPHENS",
     "compact_digits",
+    "cp932_stray_line",
     "normalize_hyphens",
     "normalize_text",
     "strip_spaces",
@@ -30,6 +31,21 @@ HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\ufe63"
 _HYPHEN_RE = re.compile(f"[{re.escape(HYPHENS)}]")
 # \s covers the ideographic space U+3000 and the no-break space as well as ASCII blanks.
 _SPACE_RE = re.compile(r"\s+")
+
+
+#: Python's cp932 codec turns the single bytes 0x80, 0xA0 and 0xFD-0xFF, which are no Shift_JIS
+#: character, into U+0080 and private-use characters instead of failing; a stray one (a
+#: truncated or foreign byte) would otherwise load as an invisible character in a name.
+_CP932_STRAY = re.compile("[\x80\uf8f0-\uf8f3]")
+
+
+def cp932_stray_line(text: str) -> int | None:
+    """The 1-based line of *text* (decoded as cp932) holding a byte that is no Shift_JIS
+    character, or None when there is none."""
+    stray = _CP932_STRAY.search(text)
+    if stray is None:
+        return None
+    return text.count("\n", 0, stray.start()) + 1
 
 
 def _require_str(value: object, field: str | None) -> str:

@@ -13,6 +13,8 @@ run in a worker thread on their own connection, so the server keeps answering si
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Iterable, Mapping
@@ -24,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shikaku.domain.normalize import cp932_stray_line
 from shikaku.eligibility import metrics
 from shikaku.eligibility.api import Refusal, admit, problem, refusal_response
 from shikaku.eligibility.clients import Client
@@ -94,23 +97,36 @@ class BatchError(Exception):
 
 
 def decode(data: bytes, charset: str | None = None) -> str:
-    """Text of an uploaded CSV: the declared charset, else UTF-8 (BOM allowed), else cp932."""
+    """Text of an uploaded CSV: the declared charset, else UTF-8 (BOM allowed), else cp932.
+    Text that decodes as cp932 must hold Shift_JIS characters only: Python's codec lets the
+    single bytes 0x80, 0xA0 and 0xFD-0xFF through as invisible characters, which would be
+    echoed back in ``ref``."""
+    text: str | None = None
+    codec = ""
     if charset:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            text, codec = data.decode(charset), codecs.lookup(charset).name
+    if text is None:
         try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp932")
+            return data.decode("utf-8-sig")
         except UnicodeDecodeError:
+            try:
+                text, codec = data.decode("cp932"), "cp932"
+            except UnicodeDecodeError:
+                raise BatchError(
+                    "batch.encoding",
+                    "CSVの文字コードを判別できません(UTF-8またはShift_JIS)。",
+                    "The CSV is neither UTF-8 nor Shift_JIS.",
+                ) from None
+    if codec == "cp932":
+        line = cp932_stray_line(text)
+        if line is not None:
             raise BatchError(
                 "batch.encoding",
-                "CSVの文字コードを判別できません(UTF-8またはShift_JIS)。",
-                "The CSV is neither UTF-8 nor Shift_JIS.",
-            ) from None
+                f"CSVの{line}行目にShift_JISの文字ではないバイトがあります。",
+                f"Line {line} of the CSV holds a byte that is no Shift_JIS character.",
+            )
+    return text
 
 
 def read_rows(text: str, max_rows: int) -> list[tuple[int, dict[str, str]]]:

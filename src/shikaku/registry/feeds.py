@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +42,7 @@ from shikaku.domain.dates import parse_date
 from shikaku.domain.errors import ValidationError
 from shikaku.domain.ids import member as member_ids
 from shikaku.domain.ids import my_number as my_number_ids
+from shikaku.domain.normalize import cp932_stray_line
 from shikaku.registry.audit import write_audit
 from shikaku.registry.tables import import_run, membership, my_number, myna_status, person
 
@@ -100,19 +100,11 @@ class FeedRow:
     my_number_index: bytes | None
 
 
-#: Python's cp932 codec turns the single bytes 0x80, 0xA0 and 0xFD-0xFF, which are no Shift_JIS
-#: character, into U+0080 and private-use characters instead of failing; a stray one (a
-#: truncated or foreign byte) would otherwise load as an invisible character in a name.
-_CP932_STRAY = re.compile("[\x80\uf8f0-\uf8f3]")
-
-
 def _decode(data: bytes, encoding: str) -> str:
     """*data* as text, strictly: raises UnicodeDecodeError for a stray cp932 byte too."""
     text = data.decode(encoding)
-    if encoding == "cp932":
-        stray = _CP932_STRAY.search(text)
-        if stray is not None:
-            raise UnicodeDecodeError(encoding, data, 0, len(data), "not a Shift_JIS character")
+    if encoding == "cp932" and cp932_stray_line(text) is not None:
+        raise UnicodeDecodeError(encoding, data, 0, len(data), "not a Shift_JIS character")
     return text
 
 

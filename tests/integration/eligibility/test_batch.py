@@ -126,3 +126,24 @@ def test_not_csv(env: Env) -> None:
 def test_bad_default_service_date(env: Env) -> None:
     res = post(env, "insurer_number,number,branch,birth_date\n", service_date="tomorrow")
     assert res.status_code == 422 and res.json()["rule_id"] == "date.format"
+
+
+def test_shift_jis_file_with_a_stray_byte_is_refused_naming_the_line(env: Env) -> None:
+    # 0xFD is no Shift_JIS character; Python's cp932 codec would let it through as U+F8F1
+    header = "ref,insurer_number,number,branch,birth_date\n".encode("cp932")
+    good = f"受付1,{TOKYO},1,0,1980-01-01\n".encode("cp932")
+    stray = b"\xfd" + f"受付2,{TOKYO},2,0,1980-01-01\n".encode("cp932")
+    res = env.http.post(
+        URL, content=header + good + stray, headers={**env.headers, "content-type": "text/csv"}
+    )
+    assert res.status_code == 400
+    body = res.json()
+    assert body["rule_id"] == "batch.encoding"
+    assert "Line 3" in body["message_en"] and "3行目" in body["message_ja"]
+    # declared as Shift_JIS: the same check
+    res = env.http.post(
+        URL,
+        content=header + stray,
+        headers={**env.headers, "content-type": "text/csv; charset=cp932"},
+    )
+    assert res.status_code == 400 and res.json()["rule_id"] == "batch.encoding"

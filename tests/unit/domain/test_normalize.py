@@ -5,6 +5,7 @@ import pytest
 from shikaku.domain.errors import InvalidFormat
 from shikaku.domain.normalize import (
     compact_digits,
+    cp932_stray_line,
     normalize_hyphens,
     normalize_text,
     strip_spaces,
@@ -58,3 +59,11 @@ def test_compact_digits_refuses_non_strings() -> None:
 
 def test_normalize_text_collapses_spaces_and_keeps_them() -> None:
     assert normalize_text("  昭和５５年\u3000４月１日 ") == "昭和55年 4月1日"
+
+
+def test_cp932_stray_line() -> None:
+    ok = "氏名,カナ\n山田,ヤマダ\n".encode("cp932").decode("cp932")
+    assert cp932_stray_line(ok) is None
+    for byte in (b"\x80", b"\xa0", b"\xfd", b"\xfe", b"\xff"):
+        text = ("a\r\nb\r\n".encode("cp932") + byte + b"c\r\n").decode("cp932")
+        assert cp932_stray_line(text) == 3, byte
