@@ -1,14 +1,17 @@
 """Eligibility API throughput and latency, with the hello-world ceiling of the same server.
 
     .venv/bin/python bench/bench_eligibility.py [--members 1000000] [--backends sqlite,postgresql]
-        [--runs 3] [--duration 15] [--workers 2] [--method GET|POST]
+        [--runs 3] [--duration 15] [--workers 2] [--method GET|POST] [--inprocess-rounds 10]
 
 For each backend: build a registry of ``--members`` synthetic members once (SQLite file under
 bench/out/, PostgreSQL database ``shikaku_bench_elig``; reused while the member count matches),
 create a clinic client, sample random existing keys into a wrk Lua script, start
 ``shikaku serve --workers N`` (audit logging and the access log on, as in production), then run
 ``wrk -t2 -c64 -d15s --latency`` alternately against ``/hello`` (same server, same middleware,
-no work: the ceiling) and the look-up, ``--runs`` times each. Medians go to
+no work: the ceiling) and the look-up, ``--runs`` times each. Before the server starts, the
+same app is also driven in process (``--inprocess-rounds`` alternating rounds of hello and
+look-up, no sockets; CPU per request of the process, its audit writer and the database
+backends), a steadier figure for the look-up's own work on a noisy machine. Medians go to
 bench/out/eligibility-results.json and to the "## Eligibility API" section of bench/README.md.
 
 Loopback only; every run is bounded by ``--duration``. Needs Debian's ``wrk``.
@@ -138,7 +141,7 @@ def sample_keys(engine: Engine, n: int) -> list[tuple[str, str, str, str, str]]:
     return [(r[0], r[1], r[2], r[3], r[4].isoformat()) for r in rows]
 
 
-def lua_script(keys: list[tuple[str, ...]], api_key: str, method: str, path: Path) -> Path:
+def lua_script(keys: Sequence[tuple[str, ...]], api_key: str, method: str, path: Path) -> Path:
     lines = ["local reqs = {"]
     for ins, sym, num, br, birth in keys:
         if method == "GET":
@@ -269,8 +272,9 @@ class Run:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(root: int, extra: Sequence[int] = ()) -> float:
-    """utime + stime of *root*, all its descendants and the *extra* processes (from /proc)."""
+def tree_cpu_seconds(root: int, extra: Sequence[int] = (), *, include_root: bool = True) -> float:
+    """utime + stime of *root* (unless not *include_root*), all its descendants and the
+    *extra* processes (from /proc)."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
@@ -286,7 +290,8 @@ def tree_cpu_seconds(root: int, extra: Sequence[int] = ()) -> float:
     total, todo = sum(times.get(pid, 0.0) for pid in extra), [root]
     while todo:
         pid = todo.pop()
-        total += times.get(pid, 0.0)
+        if pid != root or include_root:
+            total += times.get(pid, 0.0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
     return total
 
@@ -350,6 +355,156 @@ def audit_rows(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(eligibility_audit)).scalar_one())
 
 
+# --- in process: the same ASGI app without network, server or load generator -------------------
+
+
+@dataclass
+class InProcess:
+    """Machine CPU per request through the ASGI app in this process (plus its audit writer
+    process and, for PostgreSQL, the backends), hello and look-up alternating in rounds."""
+
+    rounds: int
+    requests_per_round: int
+    hello_us: float  # medians over the rounds
+    lookup_us: float
+    ratio: float  # median of the rounds' hello / look-up
+
+
+def in_process(
+    url: str,
+    key_file: Path,
+    engine: Engine,
+    keys: list[tuple[str, str, str, str, str]],
+    api_key: str,
+    rounds: int,
+    per_round: int,
+    concurrency: int,
+) -> InProcess:
+    """Drive ``create_app`` directly: no sockets, no uvicorn, no wrk. Each round sends
+    *per_round* hello requests, then as many look-ups, from *concurrency* clients at once (so
+    the PostgreSQL reader coalesces keys as it does under load), and charges each the CPU the
+    process tree (and the database backends) spent. The rounds alternate, so a slow spell
+    of a shared machine hits both targets alike; their paired ratios are less noisy than
+    two separate wrk runs."""
+    import asyncio
+    from dataclasses import replace as dc_replace
+
+    from shikaku.bootstrap import build
+    from shikaku.config import load_settings
+    from shikaku.eligibility.runtime import RuntimeOptions
+    from shikaku.web.app import WebOptions, create_app
+
+    settings = dc_replace(load_settings(), database_url=url, key_file=key_file)
+    app = build(settings, migrate=False, create_key=False)
+    options = WebOptions(
+        access_log=str(OUT / "eligibility-access-inprocess.log"),
+        runtime=RuntimeOptions(audit_process=True),
+        tune_gc=True,
+    )
+    web = create_app(app, options=options)
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {api_key}".encode())]
+    queries = [
+        (
+            f"insurer_number={ins}&symbol={sym}&number={num}&branch={br}&birth_date={birth}"
+            "&presented_document=legacy_card"
+        ).encode()
+        for ins, sym, num, br, birth in keys
+    ]
+
+    def scope(path: str, query: bytes) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query,
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def client(path: str, qs: list[bytes]) -> None:
+        for q in qs:
+            await web(scope(path, q), receive, send)
+
+    async def batch(path: str, qs: list[bytes]) -> None:
+        # *concurrency* clients, each sending its share one request after another (one task
+        # per client, not per request, so hello pays no task overhead the look-up hides)
+        await asyncio.gather(*(client(path, qs[i::concurrency]) for i in range(concurrency)))
+
+    async def run() -> InProcess:
+        lifespan: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        started = asyncio.Event()
+
+        async def lifespan_send(message: dict[str, Any]) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                started.set()
+
+        lifespan.put_nowait({"type": "lifespan.startup"})
+        task = asyncio.create_task(
+            web({"type": "lifespan", "asgi": {"version": "3.0"}}, lifespan.get, lifespan_send)
+        )
+        await started.wait()
+        try:
+            db = backend_pids(engine)
+
+            def machine() -> float:
+                """CPU of the audit writer process and the database backends (from /proc,
+                in clock ticks; this process's own CPU is read precisely apart)."""
+                return tree_cpu_seconds(os.getpid(), db, include_root=False)
+
+            await batch("/api/v1/eligibility", queries[-per_round:])  # warm-up
+            await batch("/hello", [b""] * per_round)
+            hello: list[float] = []
+            lookup: list[float] = []
+            for r in range(rounds):
+                start = (r * per_round) % max(1, len(queries) - per_round)
+                chunk = queries[start : start + per_round]
+                for target, path, qs in (
+                    (hello, "/hello", [b""] * len(chunk)),
+                    (lookup, "/api/v1/eligibility", chunk),
+                ):
+                    own, others = time.process_time(), machine()
+                    await batch(path, qs)
+                    await asyncio.sleep(0.25)  # let the audit writer flush this round's rows
+                    spent = time.process_time() - own + machine() - others
+                    target.append(spent / len(qs) * 1e6)
+        finally:
+            lifespan.put_nowait({"type": "lifespan.shutdown"})
+            await task
+        bad = sum(1 for s in statuses if s != 200)
+        if bad:
+            raise RuntimeError(f"in-process run: {bad} responses were not 200")
+        ratios = [h / lk for h, lk in zip(hello, lookup, strict=True) if lk > 0]
+        return InProcess(
+            rounds,
+            per_round,
+            round(statistics.median(hello), 1),
+            round(statistics.median(lookup), 1),
+            round(statistics.median(ratios), 3),
+        )
+
+    try:
+        import uvloop
+
+        return uvloop.run(run())
+    finally:
+        app.engine.dispose()
+
+
 def bench_backend(
     name: str, url: str, args: argparse.Namespace, cipher: MyNumberCipher, key_file: Path
 ) -> dict[str, Any]:
@@ -357,6 +512,23 @@ def bench_backend(
     api_key = bench_client(engine)
     keys = sample_keys(engine, args.keys)
     script = lua_script(keys, api_key, args.method, OUT / f"eligibility-{name}.lua")
+    inproc = None
+    if args.inprocess_rounds > 0:
+        log("in process: hello and look-up through the ASGI app, alternating")
+        inproc = in_process(
+            url,
+            key_file,
+            engine,
+            keys,
+            api_key,
+            args.inprocess_rounds,
+            args.inprocess_requests,
+            args.connections,
+        )
+        log(
+            f"in process: hello {inproc.hello_us:.1f} µs, look-up {inproc.lookup_us:.1f} µs"
+            f" of CPU per request, ratio {inproc.ratio:.3f}"
+        )
     before = audit_rows(engine)
     port = free_port()
     access_log = OUT / f"eligibility-access-{name}.log"
@@ -409,6 +581,7 @@ def bench_backend(
         "lookup": _summary(lookup_runs),
         "runs": [asdict(r) for r in runs],
         "audit_rows_written": warm,
+        "in_process": None if inproc is None else asdict(inproc),
         "lookup_requests_measured": lookups,
     }
     result["ratio"] = round(result["lookup"]["rps"] / result["hello"]["rps"], 3)
@@ -466,6 +639,26 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{res['audit_rows_written']:,} audit rows written during the benchmark "
             f"(every look-up, warm-up included); 1-min load average before each run: {loads}."
         )
+    inproc = [res for res in results if res.get("in_process")]
+    if inproc:
+        first = inproc[0]["in_process"]
+        lines += [
+            "",
+            "In process (the same app driven directly, no sockets, no uvicorn, no wrk; "
+            f"{first['rounds']} alternating rounds of {first['requests_per_round']:,} requests "
+            f"from {args.connections} concurrent clients; CPU of the process, its audit writer "
+            "and the database backends per request, medians; ratio: median of the rounds' "
+            "hello / look-up):",
+            "",
+            "| backend | hello | look-up | look-up / hello |",
+            "|---|---:|---:|---:|",
+        ]
+        for res in inproc:
+            ip = res["in_process"]
+            lines.append(
+                f"| {res['backend']} | {ip['hello_us']:.1f} µs | {ip['lookup_us']:.1f} µs "
+                f"| {ip['ratio']:.2f} |"
+            )
     lines += [
         "",
         "Targets (from the brief): ≥ 10,000 look-ups/s on SQLite and ≥ 5,000/s on PostgreSQL, "
@@ -508,6 +701,13 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--keys", type=int, default=50_000)
     p.add_argument("--method", choices=["GET", "POST"], default="GET")
+    p.add_argument(
+        "--inprocess-rounds",
+        type=int,
+        default=10,
+        help="alternating rounds of the in-process measurement (0: skip it)",
+    )
+    p.add_argument("--inprocess-requests", type=int, default=4000, help="requests per round")
     p.add_argument("--no-readme", action="store_true")
     args = p.parse_args()
     if shutil.which("wrk") is None:
