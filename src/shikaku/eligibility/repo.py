@@ -119,9 +119,29 @@ SQL_BY_KEY = (
     _MEMBER
     + "WHERE m.branch_code = {p} AND m.symbol = {p} AND m.number = {p} AND m.branch_no = {p}"
 )
+# Without the symbol, (branch, 番号, 枝番) matches one member of nearly every employer in the
+# branch (番号 is numbered per employer): hundreds of thousands of rows in a large branch at
+# national scale. The people born on the given day are ~1/29,000 of the population whatever
+# the branch, so the look-up starts there (ix_person_birth_date) and reads their memberships
+# by person (ix_membership_person). Both planners must be told: their estimates for the
+# three membership columns multiply the selectivities and come out far too low. SQLite keeps
+# the tables' order after CROSS JOIN, and the unary + keeps it from probing the membership
+# by those columns; PostgreSQL runs a LATERAL subquery with OFFSET 0 once per person, as
+# written, without pulling it up into the join.
 SQL_BY_NUMBER = (
-    _MEMBER
-    + "WHERE m.branch_code = {p} AND m.number = {p} AND m.branch_no = {p} AND p.birth_date = {p}"
+    _MEMBER.replace(
+        "membership m JOIN person p ON p.id = m.person_id", "person p CROSS JOIN membership m"
+    )
+    + "WHERE +m.branch_code = {p} AND +m.number = {p} AND +m.branch_no = {p}"
+    " AND m.person_id = p.id AND p.birth_date = {p}"
+)
+SQL_BY_NUMBER_PG = (
+    _MEMBER.replace(
+        "FROM membership m JOIN person p ON p.id = m.person_id",
+        "FROM person p CROSS JOIN LATERAL (SELECT * FROM membership m WHERE m.person_id = p.id"
+        " AND m.branch_code = {p} AND m.number = {p} AND m.branch_no = {p} OFFSET 0) m",
+    )
+    + "WHERE p.birth_date = {p}"
 )
 SQL_BY_CARD = (
     _MEMBER.replace("\nFROM", f", {_STATUS}\nFROM")
@@ -300,7 +320,7 @@ def _pg_sql() -> dict[str, str]:
         name: stmt.format(p="%s")
         for name, stmt in (
             ("key", SQL_BY_KEY),
-            ("number", SQL_BY_NUMBER),
+            ("number", SQL_BY_NUMBER_PG),
             ("card", SQL_BY_CARD),
             ("newer", SQL_HAS_NEWER),
             ("insured", SQL_INSURED),
