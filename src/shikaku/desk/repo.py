@@ -9,10 +9,11 @@ when their owners want them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from shikaku.domain.mailpiece import PieceStatus
 from shikaku.issuance.tables import campaign, mail_piece, target, wave
@@ -27,6 +28,7 @@ __all__ = [
     "campaign_languages",
     "campaign_waves",
     "find_memberships",
+    "memberships_by_key",
 ]
 
 #: Targets that will not be mailed in this campaign.
@@ -58,18 +60,32 @@ def branch_of_insurer_number(conn: Connection, insurer_number: str) -> str | Non
     ).scalar()
 
 
-def find_memberships(
-    conn: Connection, *, symbol: str, number: str, branch_no: str, branch_code: str | None = None
-) -> list[tuple[int, str]]:
-    """(membership id, branch code) of every membership with this canonical 記号・番号・枝番
-    (in *branch_code* only when given). Several rows mean the key is ambiguous across branches."""
-    stmt = select(membership.c.id, membership.c.branch_code).where(
+def memberships_by_key(
+    branch_codes: Sequence[str], *, symbol: str, number: str, branch_no: str
+) -> Select[tuple[int, str]]:
+    """(membership id, branch code) with this 記号・番号・枝番 in any of *branch_codes*: the
+    registry's unique key starts with the branch, so each branch is one index probe."""
+    return select(membership.c.id, membership.c.branch_code).where(
+        membership.c.branch_code.in_(branch_codes),
         membership.c.symbol == symbol,
         membership.c.number == number,
         membership.c.branch_no == branch_no,
     )
-    if branch_code is not None:
-        stmt = stmt.where(membership.c.branch_code == branch_code)
+
+
+def find_memberships(
+    conn: Connection, *, symbol: str, number: str, branch_no: str, branch_code: str | None = None
+) -> list[tuple[int, str]]:
+    """(membership id, branch code) of every membership with this canonical 記号・番号・枝番
+    (in *branch_code* only when given). Several rows mean the key is ambiguous across branches.
+    Without a branch every branch is listed (47 index probes rather than a scan of every
+    membership)."""
+    codes = (
+        [branch_code]
+        if branch_code is not None
+        else list(conn.execute(select(branch.c.code).order_by(branch.c.code)).scalars())
+    )
+    stmt = memberships_by_key(codes, symbol=symbol, number=number, branch_no=branch_no)
     return [(int(r.id), str(r.branch_code)) for r in conn.execute(stmt.limit(10))]
 
 

@@ -265,3 +265,36 @@ def test_contact_time_defaults_to_now(engine: Engine) -> None:
         rec = record(conn, contacted_at=None)
         [row] = search_inquiries(conn)
     assert row.id == rec.id and row.at == NOW and row.recorded_at == NOW
+
+
+def test_a_key_without_the_insurer_number_probes_the_index_per_branch(
+    engine: Engine, cipher: MyNumberCipher
+) -> None:
+    """Without the branch the unique key (branch, 記号, 番号, 枝番) is probed once per branch,
+    never a scan of every membership (tens of millions nationally)."""
+    from shikaku.desk import repo
+
+    enrol(engine, cipher, branch_code="13")
+    osaka = enrol(engine, cipher, branch_code="27")
+    key = {"symbol": "1234567", "number": "1", "branch_no": "00"}
+    with engine.connect() as conn:
+        both = repo.find_memberships(conn, **key)
+        one = repo.find_memberships(conn, branch_code="27", **key)
+        codes = [f"{n:02d}" for n in range(1, 48)]
+        sql = str(
+            repo.memberships_by_key(codes, **key).compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables would be scanned
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+            conn.rollback()
+    assert sorted(b for _, b in both) == ["13", "27"] and one == [(osaka.membership_id, "27")]
+    if engine.dialect.name == "sqlite":
+        assert "SEARCH membership" in plan and "branch_code=?" in plan, plan
+    else:
+        assert "Index" in plan and "branch_code" in plan, plan
+    assert "SCAN membership" not in plan and "Seq Scan" not in plan, plan
