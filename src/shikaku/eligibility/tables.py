@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from shikaku.db.meta import metadata
-from shikaku.registry.tables import membership, person
+from shikaku.registry.tables import person
 
 eligibility_client = Table(
     "eligibility_client",
@@ -65,20 +65,9 @@ eligibility_audit = Table(
 # No secondary index on purpose: random index inserts cost ~3x the append itself at 10,000
 # rows/s. "Who looked at member X" is an investigation, run on a copy (see docs/eligibility.md).
 
-# Look-ups without the 記号 (symbol omitted) search by 番号 + 枝番 within the branch; the
-# registry's unique key starts with the symbol, so it cannot serve them. The symbol comes last
-# so that this index, when PostgreSQL's planner picks it for a key look-up (it cannot tell the
-# two apart by their estimates), still finds one entry instead of every employer's member with
-# that number (migration 0013).
-ix_membership_branch_number = Index(
-    "ix_membership_branch_number",
-    membership.c.branch_code,
-    membership.c.number,
-    membership.c.branch_no,
-    membership.c.symbol,
-)
-
-# The same look-ups start from the date of birth: the people born that day are a small, fixed
-# share of the population whatever the branch's size, while (branch, 番号, 枝番) matches one
-# member of nearly every employer in the branch (migration 0014, repo.SQL_BY_NUMBER).
+# Look-ups without the 記号 (symbol omitted) give 番号, 枝番 and the date of birth. 番号 is numbered
+# per employer, so (branch, 番号, 枝番) matches one member of nearly every employer in the branch;
+# the people born that day are a small, fixed share of the population whatever the branch's
+# size, so those look-ups start from them (migration 0014, repo.SQL_BY_NUMBER; the index on
+# (branch, 番号, 枝番, 記号) they used before was dropped by migration 0015).
 ix_person_birth_date = Index("ix_person_birth_date", person.c.birth_date)
