@@ -221,16 +221,7 @@ def main() -> None:
     section = markdown(results, args)
     print(section)
     if not args.no_readme:
-        text = be.README.read_text()
-        body = section.rstrip("\n") + "\n\n"
-        if SECTION in text:
-            start = text.index(SECTION)
-            nxt = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + body + (text[nxt + 1 :] if nxt != -1 else "")
-        else:
-            anchor = text.index("## Issuance pipeline")
-            text = text[:anchor] + body + text[anchor:]
-        be.README.write_text(text)
+        be.write_readme(section, SECTION, before="## Issuance pipeline")
 
 
 if __name__ == "__main__":

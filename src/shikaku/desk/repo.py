@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import Connection, Select, func, select
 
 from shikaku.domain.mailpiece import PieceStatus
+from shikaku.domain.prefectures import PREFECTURES
 from shikaku.issuance.tables import campaign, mail_piece, target, wave
 from shikaku.registry.tables import branch, membership, person
 
@@ -30,6 +31,9 @@ __all__ = [
     "find_memberships",
     "memberships_by_key",
 ]
+
+#: 協会けんぽ has one branch per prefecture, coded by its JIS code.
+BRANCH_CODES = [p.code for p in PREFECTURES]
 
 #: Targets that will not be mailed in this campaign.
 NOT_MAILED = ("held", "dropped-left")
@@ -78,13 +82,9 @@ def find_memberships(
 ) -> list[tuple[int, str]]:
     """(membership id, branch code) of every membership with this canonical 記号・番号・枝番
     (in *branch_code* only when given). Several rows mean the key is ambiguous across branches.
-    Without a branch every branch is listed (47 index probes rather than a scan of every
-    membership)."""
-    codes = (
-        [branch_code]
-        if branch_code is not None
-        else list(conn.execute(select(branch.c.code).order_by(branch.c.code)).scalars())
-    )
+    Without a branch every branch (one per prefecture) is listed: 47 index probes rather than a
+    scan of every membership."""
+    codes = [branch_code] if branch_code is not None else BRANCH_CODES
     stmt = memberships_by_key(codes, symbol=symbol, number=number, branch_no=branch_no)
     return [(int(r.id), str(r.branch_code)) for r in conn.execute(stmt.limit(10))]
 

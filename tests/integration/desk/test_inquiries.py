@@ -280,9 +280,8 @@ def test_a_key_without_the_insurer_number_probes_the_index_per_branch(
     with engine.connect() as conn:
         both = repo.find_memberships(conn, **key)
         one = repo.find_memberships(conn, branch_code="27", **key)
-        codes = [f"{n:02d}" for n in range(1, 48)]
         sql = str(
-            repo.memberships_by_key(codes, **key).compile(
+            repo.memberships_by_key(repo.BRANCH_CODES, **key).compile(
                 dialect=engine.dialect, compile_kwargs={"literal_binds": True}
             )
         )

@@ -6,23 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-import warnings
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from shikaku.bootstrap import App
 from shikaku.clock import FixedClock
 from shikaku.config import Settings
 from shikaku.crypto import MyNumberCipher
 from shikaku.desk import views
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 FORM = {
     "operator": "op-1",

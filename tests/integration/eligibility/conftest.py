@@ -3,7 +3,6 @@ a clinic client, a fixed clock, and helpers to enrol the members a test needs.""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, insert
+from starlette.testclient import TestClient
 
 from shikaku.actors import SYSTEM
 from shikaku.bootstrap import App
@@ -28,10 +28,6 @@ from shikaku.registry.service import (
 )
 from shikaku.registry.tables import membership, myna_status
 from shikaku.web.app import WebOptions, create_app
-
-with warnings.catch_warnings():  # starlette 1.x asks for httpx2; httpx still works
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 TOKYO = "01130012"
 OSAKA = "01270016"

@@ -20,6 +20,7 @@ from shikaku.eligibility.repo import (
 )
 
 from .conftest import Registry, database_url
+from .test_pg_reader import _nodes
 
 BIRTHS = [date(1950 + i, 1 + i % 12, 1 + i % 28) for i in range(40)]
 BIRTHS[25] = BIRTHS[5]
@@ -54,13 +55,6 @@ def test_sqlite_starts_from_the_date_of_birth(engine: Engine, cipher) -> None:  
     rows = reader.by_number(ref.branch_code, ref.number, ref.branch_no, birth)
     reader.close()
     assert {r.membership_id for r in rows} == {refs[5].membership_id, refs[25].membership_id}
-
-
-def _nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
-    found = [plan]
-    for child in plan.get("Plans", []):
-        found += _nodes(child)
-    return found
 
 
 def test_postgresql_starts_from_the_date_of_birth(engine: Engine, cipher) -> None:  # type: ignore[no-untyped-def]
