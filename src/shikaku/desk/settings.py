@@ -17,6 +17,7 @@ from typing import Any
 
 from shikaku.config import DEFAULT_LANGUAGES, Policy
 from shikaku.desk.content import default_content_dir
+from shikaku.domain.dates import format_date_en, format_date_ja
 
 __all__ = [
     "DeskSettings",
@@ -144,22 +145,6 @@ def load_desk_settings(
     return settings
 
 
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def format_date(d: date, lang: str) -> str:
     """A date as written in *lang*: 2025年12月1日, 2025년 12월 1일, 1 December 2025, or ISO.
 
@@ -167,11 +152,11 @@ def format_date(d: date, lang: str) -> str:
     1/12 reads as January in some countries and December in others).
     """
     if lang in ("ja", "zh-Hans", "zh-Hant"):
-        return f"{d.year}年{d.month}月{d.day}日"
+        return format_date_ja(d)
     if lang == "ko":
         return f"{d.year}년 {d.month}월 {d.day}일"
     if lang == "en":
-        return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+        return format_date_en(d)
     return d.isoformat()
 
 

@@ -28,7 +28,13 @@ from starlette.routing import Route
 
 from shikaku.domain.normalize import cp932_stray_line
 from shikaku.eligibility import metrics
-from shikaku.eligibility.api import Refusal, admit, problem, refusal_response
+from shikaku.eligibility.api import (
+    Refusal,
+    admit,
+    invalid_response,
+    problem,
+    refusal_response,
+)
 from shikaku.eligibility.clients import Client
 from shikaku.eligibility.codes import COPAY_REASON_LABELS, VALIDITY_LABELS, Channel, Scope
 from shikaku.eligibility.inputs import (
@@ -311,17 +317,8 @@ def routes(rt: EligibilityRuntime) -> list[Route]:
                 request_id=batch_id,
             )
         except InvalidQuery as err:
-            first = err.errors[0]
-            rt.record(client, channel=Channel.BATCH, request_id=batch_id, outcome=first.rule_id)
-            return problem(
-                422,
-                first.rule_id,
-                first.message_ja,
-                first.message_en,
-                instance=request.url.path,
-                request_id=batch_id,
-                errors=[e.as_dict() for e in err.errors],
-            )
+            rt.record(client, channel=Channel.BATCH, request_id=batch_id, outcome=err.rule_id)
+            return invalid_response(err, request, batch_id)
 
         def work() -> list[Any]:
             reader = rt.open_reader()

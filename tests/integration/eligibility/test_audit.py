@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from shikaku.eligibility.audit import (
+    RECORD_FIELDS,
     AuditWriter,
     chain_hash,
     head,
@@ -158,25 +159,7 @@ def test_edited_and_rehashed_row_breaks_the_next_link(env: Env) -> None:
     _some_queries(env)
     row = rows(env.engine)[2]  # seq 3
     forged = {**row, "membership_id": 999_999}
-    rec = (
-        to_us(forged["at"]),
-        *(
-            forged[k]
-            for k in (
-                "client_id",
-                "institution_code",
-                "channel",
-                "request_id",
-                "membership_id",
-                "service_date",
-                "validity",
-                "document_kind",
-                "document_rule",
-                "acceptable",
-                "outcome",
-            )
-        ),
-    )
+    rec = (to_us(forged["at"]), *(forged[k] for k in RECORD_FIELDS[1:]))
     new_hash = chain_hash(row["prev_hash"], 3, rec)
     with tamper(env.engine) as conn:
         conn.execute(  # type: ignore[attr-defined]

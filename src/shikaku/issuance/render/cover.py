@@ -21,7 +21,6 @@ from shikaku.issuance.render import letter
 from shikaku.issuance.render.canvas import A4_H_PT, A4_W_PT, Canvas
 from shikaku.issuance.render.font import FontUse, MissingGlyphsError, load_face, missing_glyphs
 from shikaku.issuance.render.layout import (
-    ACCENT,
     BOX_TINT,
     DEFAULT_WINDOW,
     FOLD_MARKS,
@@ -177,23 +176,16 @@ def _window(c: Canvas, cl: CoverLetter, w: Window) -> None:
     c.text_fit(x, w.inner_top + 22.0, cl.employer_name, 12.0, text_right - x, min_size=8.0)
     c.text_fit(x, w.inner_top + 28.5, "事業主　様", 13.0, text_right - x, bold=True)
     c.text(x, w.inner_top + 34.0, f"事業所記号 {cl.employer_symbol}", 7.5, color=INK_LABEL)
-    c.qr(qr_x, w.inner_top + 2.0, QR_SIZE, cl.envelope_id, quiet=2)
-    c.text_fit(
-        qr_x + QR_SIZE / 2,
-        w.inner_top + QR_SIZE + 4.5,
+    letter.captioned_qr(
+        c,
+        qr_x,
+        w.inner_top + 2.0,
+        QR_SIZE,
         cl.envelope_id,
-        5.0,
-        QR_SIZE + 5,
-        min_size=3.5,
-        align="center",
-        color=INK_LABEL,
+        caption_y=w.inner_top + QR_SIZE + 4.5,
+        caption_width=QR_SIZE + 5,
     )
-    mark = "資格確認書在中"
-    mw = c.width(mark, 6.5) + 2.0
-    c.rect(w.inner_right - mw, w.inner_top + QR_SIZE + 6.0, mw, 4.2, stroke=ACCENT, line_width=0.5)
-    c.text(
-        w.inner_right - mw / 2, w.inner_top + QR_SIZE + 9.1, mark, 6.5, align="center", color=ACCENT
-    )
+    letter.enclosure_mark(c, w.inner_right, w.inner_top + QR_SIZE + 6.0)
 
 
 def _first_page(

@@ -52,6 +52,38 @@ def _postal(code: str) -> str:
     return f"〒{digits[:3]}-{digits[3:]}"
 
 
+def captioned_qr(
+    c: Canvas,
+    x: float,
+    top: float,
+    size: float,
+    value: str,
+    *,
+    caption_y: float,
+    caption_width: float,
+) -> None:
+    """A QR code of *value* with *value* printed under it (the mail room reads either)."""
+    c.qr(x, top, size, value, quiet=2)
+    c.text_fit(
+        x + size / 2,
+        caption_y,
+        value,
+        5.0,
+        caption_width,
+        min_size=3.5,
+        align="center",
+        color=INK_LABEL,
+    )
+
+
+def enclosure_mark(c: Canvas, right: float, top: float) -> None:
+    """「資格確認書在中」 boxed in the accent colour, its right edge at *right* (mm)."""
+    mark = "資格確認書在中"
+    mw = c.width(mark, 6.5) + 2.0
+    c.rect(right - mw, top, mw, 4.2, stroke=ACCENT, line_width=0.5)
+    c.text(right - mw / 2, top + 3.1, mark, 6.5, align="center", color=ACCENT)
+
+
 def draw_template(c: Canvas, text: LetterText) -> None:
     """Everything on the letter that is the same for every envelope of the file."""
     # fold marks in the left margin (A4 in three)
@@ -181,23 +213,16 @@ def draw_variable(
         c.customer_barcode(
             x, w.inner_bottom - 2.0, env.barcode_symbols, size=BarSize(BARCODE_POINTS)
         )
-    c.qr(qr_x, w.inner_top + 0.5 + 2.5, QR_SIZE, env.piece_id, quiet=2)
-    c.text_fit(
-        qr_x + QR_SIZE / 2,
-        w.inner_top + QR_SIZE + 5.0,
+    captioned_qr(
+        c,
+        qr_x,
+        w.inner_top + 3.0,
+        QR_SIZE,
         env.piece_id,
-        5.0,
-        QR_SIZE + 4,
-        min_size=3.5,
-        align="center",
-        color=INK_LABEL,
+        caption_y=w.inner_top + QR_SIZE + 5.0,
+        caption_width=QR_SIZE + 4,
     )
-    mark = "資格確認書在中"
-    mw = c.width(mark, 6.5) + 2.0
-    c.rect(w.inner_right - mw, w.inner_top + QR_SIZE + 6.5, mw, 4.2, stroke=ACCENT, line_width=0.5)
-    c.text(
-        w.inner_right - mw / 2, w.inner_top + QR_SIZE + 9.6, mark, 6.5, align="center", color=ACCENT
-    )
+    enclosure_mark(c, w.inner_right, w.inner_top + QR_SIZE + 6.5)
     # --- enclosures ---
     names = [m.name for m in env.members]
     c.text(RIGHT - 4, ENCLOSURE_TOP + 13.0, f"{len(names)}枚", 9.5, align="right")
