@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,27 +32,44 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["COLUMNS"] = "200"
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for this session, migrated to head; dropped afterwards."""
-    if not PG_URL:
-        yield None
-        return
-    admin_url = make_url(normalise_url(PG_URL))
+@contextlib.contextmanager
+def scratch_pg_database(server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of *server_url*; dropped afterwards."""
+    admin_url = make_url(normalise_url(server_url))
     name = f"shikaku_t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(
         admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    eng = make_engine(url)
-    upgrade(eng)
-    eng.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this session, migrated to head; dropped afterwards."""
+    if not PG_URL:
+        yield None
+        return
+    with scratch_pg_database(PG_URL) as url:
+        eng = make_engine(url)
+        upgrade(eng)
+        eng.dispose()
+        yield url
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A new PostgreSQL database with nothing in it, for this test alone (migration tests)."""
+    if not PG_URL:
+        pytest.skip("SHIKAKU_TEST_DATABASE_URL not set")
+    with scratch_pg_database(PG_URL) as url:
+        yield url
 
 
 def _truncate_pg(engine: Engine) -> None:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, event, inspect, text
 
 from shikaku.db.engine import downgrade, make_engine, upgrade
 from shikaku.db.tables import metadata
@@ -36,3 +37,91 @@ def test_schema_matches_models_on_postgres(pg_database_url: str | None) -> None:
     with eng.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+# --- index migrations on PostgreSQL (shikaku.db.online) ------------------------------------------
+
+MEMBERSHIP_NUMBER = "ix_membership_branch_number"
+BIRTH_DATE = "ix_person_birth_date"
+
+
+def _indexes(eng: Engine, table: str) -> dict[str, list[str | None]]:
+    return {str(ix["name"]): list(ix["column_names"]) for ix in inspect(eng).get_indexes(table)}
+
+
+def _valid(eng: Engine, name: str) -> bool | None:
+    with eng.connect() as conn:
+        row = conn.execute(
+            text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:n)"), {"n": name}
+        ).first()
+    return None if row is None else bool(row[0])
+
+
+@pytest.mark.postgres
+def test_index_migrations_build_and_drop_concurrently_on_postgres(empty_pg_url: str) -> None:
+    eng = make_engine(empty_pg_url)
+    upgrade(eng, "0012")
+    assert _indexes(eng, "membership")[MEMBERSHIP_NUMBER] == ["branch_code", "number", "branch_no"]
+    statements: list[str] = []
+
+    @event.listens_for(eng, "before_cursor_execute")
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    upgrade(eng, "0013")
+    assert _indexes(eng, "membership")[MEMBERSHIP_NUMBER] == [
+        "branch_code",
+        "number",
+        "branch_no",
+        "symbol",
+    ]
+    assert f"{MEMBERSHIP_NUMBER}_new" not in _indexes(eng, "membership")
+    upgrade(eng)
+    ddl = [s for s in statements if " INDEX " in f" {s} "]
+    assert ddl == [
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {MEMBERSHIP_NUMBER}_new ON membership "
+        "(branch_code, number, branch_no, symbol)",
+        f"DROP INDEX CONCURRENTLY IF EXISTS {MEMBERSHIP_NUMBER}",
+        f'ALTER INDEX IF EXISTS "{MEMBERSHIP_NUMBER}_new" RENAME TO "{MEMBERSHIP_NUMBER}"',
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {BIRTH_DATE} ON person (birth_date)",
+        f"DROP INDEX CONCURRENTLY IF EXISTS {MEMBERSHIP_NUMBER}",
+    ]
+    assert MEMBERSHIP_NUMBER not in _indexes(eng, "membership")
+    assert _valid(eng, BIRTH_DATE) is True
+    downgrade(eng, "0012")
+    assert _indexes(eng, "membership")[MEMBERSHIP_NUMBER] == ["branch_code", "number", "branch_no"]
+    assert BIRTH_DATE not in _indexes(eng, "person")
+    eng.dispose()
+
+
+@pytest.mark.postgres
+def test_an_interrupted_concurrent_build_is_finished_by_the_next_run(empty_pg_url: str) -> None:
+    eng = make_engine(empty_pg_url)
+    upgrade(eng, "0013")
+    # What a concurrent build stopped halfway leaves behind: an INVALID index of that name
+    # (made here by hand; the test user is a superuser, as on the CI machine).
+    with eng.begin() as conn:
+        conn.execute(text(f"CREATE INDEX {BIRTH_DATE} ON person (sex)"))
+        conn.execute(
+            text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass(:n)"),
+            {"n": BIRTH_DATE},
+        )
+    assert _valid(eng, BIRTH_DATE) is False
+    upgrade(eng, "0014")
+    assert _valid(eng, BIRTH_DATE) is True
+    assert _indexes(eng, "person")[BIRTH_DATE] == ["birth_date"]
+
+    # A rebuild stopped after its new index was built: the next run completes the swap.
+    downgrade(eng, "0012")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                f"CREATE INDEX {MEMBERSHIP_NUMBER}_new ON membership "
+                "(branch_code, number, branch_no, symbol)"
+            )
+        )
+    upgrade(eng, "0013")
+    indexes = _indexes(eng, "membership")
+    assert f"{MEMBERSHIP_NUMBER}_new" not in indexes
+    assert indexes[MEMBERSHIP_NUMBER] == ["branch_code", "number", "branch_no", "symbol"]
+    eng.dispose()

@@ -15,11 +15,15 @@ if engine is None:  # plain `alembic` command line: take the URL from the ini / 
     )
     engine = make_engine(url or "sqlite:///shikaku.sqlite3")
 
-with engine.begin() as connection:
+# One transaction per migration, begun and committed by Alembic: a migration that builds an
+# index on a large PostgreSQL table steps out of it (shikaku.db.online) to build the index
+# CONCURRENTLY, which PostgreSQL refuses inside a transaction.
+with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,8 +10,8 @@ symbol afterwards: 68 buffers per key instead of 4, 111 µs per key instead of 2
 16 (bench/README.md). With the symbol as a fourth column either index answers a key look-up
 with one entry, and a symbol-less look-up still uses the first three columns.
 
-The index is rebuilt in the migration's transaction (writes to membership wait for the build;
-minutes on tens of millions of rows: run it in a quiet hour).
+On PostgreSQL the new index is built CONCURRENTLY under a temporary name, the old one dropped
+and the new one renamed (shikaku.db.online), so writes to membership go on during the build.
 
 Revision ID: 0013
 Revises: 0012
@@ -20,7 +20,7 @@ Create Date: 2026-11-27 15:10:00.000000
 
 from __future__ import annotations
 
-from alembic import op
+from shikaku.db import online
 
 revision = "0013"
 down_revision = "0012"
@@ -31,10 +31,8 @@ NAME = "ix_membership_branch_number"
 
 
 def upgrade() -> None:
-    op.drop_index(NAME, table_name="membership")
-    op.create_index(NAME, "membership", ["branch_code", "number", "branch_no", "symbol"])
+    online.replace_index(NAME, "membership", ["branch_code", "number", "branch_no", "symbol"])
 
 
 def downgrade() -> None:
-    op.drop_index(NAME, table_name="membership")
-    op.create_index(NAME, "membership", ["branch_code", "number", "branch_no"])
+    online.replace_index(NAME, "membership", ["branch_code", "number", "branch_no"])

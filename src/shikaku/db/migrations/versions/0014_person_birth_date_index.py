@@ -8,8 +8,8 @@ reads the people born that day (about 1/29,000 of the population: ~35 at a milli
 ~1,400 at 40 million) and their memberships by person (ix_membership_person), whatever the
 branch's size (shikaku.eligibility.repo.SQL_BY_NUMBER; bench/README.md).
 
-The index is built in the migration's transaction (writes to person wait for the build; about a
-minute on tens of millions of rows: run it in a quiet hour).
+On PostgreSQL the index is built CONCURRENTLY (shikaku.db.online): writes to person go on
+during the build (about a minute on tens of millions of rows).
 
 Revision ID: 0014
 Revises: 0013
@@ -18,7 +18,7 @@ Create Date: 2026-11-27 22:20:00.000000
 
 from __future__ import annotations
 
-from alembic import op
+from shikaku.db import online
 
 revision = "0014"
 down_revision = "0013"
@@ -29,8 +29,8 @@ NAME = "ix_person_birth_date"
 
 
 def upgrade() -> None:
-    op.create_index(NAME, "person", ["birth_date"])
+    online.create_index(NAME, "person", ["birth_date"])
 
 
 def downgrade() -> None:
-    op.drop_index(NAME, table_name="person")
+    online.drop_index(NAME, "person")

@@ -7,7 +7,8 @@ PostgreSQL's planner can no longer confuse with this index (the cause of migrati
 the desk probes that key per branch. While it existed the planner could also take it inside the
 symbol-less look-up's per-person subquery (seen in bench/bench_symbolless.py: 18 ms a look-up
 instead of 0.8 ms at a million members). Dropping it spares every membership insert and update
-an index the size of the table (tens of millions of entries nationally).
+an index the size of the table (tens of millions of entries nationally). On PostgreSQL the
+index is dropped CONCURRENTLY and the downgrade builds it CONCURRENTLY (shikaku.db.online).
 
 Revision ID: 0015
 Revises: 0014
@@ -16,7 +17,7 @@ Create Date: 2026-11-27 23:00:00.000000
 
 from __future__ import annotations
 
-from alembic import op
+from shikaku.db import online
 
 revision = "0015"
 down_revision = "0014"
@@ -27,8 +28,8 @@ NAME = "ix_membership_branch_number"
 
 
 def upgrade() -> None:
-    op.drop_index(NAME, table_name="membership")
+    online.drop_index(NAME, "membership")
 
 
 def downgrade() -> None:
-    op.create_index(NAME, "membership", ["branch_code", "number", "branch_no", "symbol"])
+    online.create_index(NAME, "membership", ["branch_code", "number", "branch_no", "symbol"])
