@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -588,8 +589,9 @@ def plan_reroute(
     of its own on its own connection, side by side, under one run number: the statements are
     set-based and run in the database, so two connections keep two cores busy. A group that
     fails rolls back alone and the error is raised after the others finished; a rerun plans
-    what is left (the queue skips returns that already have an employer piece). SQLite (one
-    writer at a time) and a single branch plan in one transaction."""
+    what is left (the queue skips returns that already have an employer piece). Ctrl-C
+    cancels the groups' running statements, so they roll back at once. SQLite (one writer at
+    a time) and a single branch plan in one transaction."""
     workers = PLAN_WORKERS if workers is None else workers
     if branch_code is None and actor.branch_code is not None and not actor.can_access(None):
         branch_code = actor.branch_code  # branch staff plan their own branch only
@@ -609,25 +611,46 @@ def plan_reroute(
         }
         run_seq = next_run_seq(conn, run_on)
     groups = split_branches(sizes, workers)
+    in_flight: set[Any] = set()  # DBAPI connections of the groups planning now
+    lock = threading.Lock()
 
     def plan_group(codes: list[str]) -> RerouteReport:
         with engine.begin() as conn:
-            return do_plan_reroute(
-                conn,
-                actor=actor,
-                at=at,
-                run_on=run_on,
-                today=today,
-                branch_codes=codes,
-                run_seq=run_seq,
-                analyze=False,
-            )
+            raw = conn.connection.dbapi_connection
+            with lock:
+                in_flight.add(raw)
+            try:
+                return do_plan_reroute(
+                    conn,
+                    actor=actor,
+                    at=at,
+                    run_on=run_on,
+                    today=today,
+                    branch_codes=codes,
+                    run_seq=run_seq,
+                    analyze=False,
+                )
+            finally:
+                with lock:
+                    in_flight.discard(raw)
 
     if len(groups) < 2:
         return plan_group(groups[0] if groups else [])
-    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="reroute-plan") as pool:
+    pool = ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="reroute-plan")
+    try:
         futures = [pool.submit(plan_group, codes) for codes in groups]
         wait(futures)
+    except KeyboardInterrupt:
+        # Ctrl-C: cancel the statements running in the groups' transactions, which then roll
+        # back, instead of waiting minutes for them to commit; a rerun plans the whole queue.
+        # (A group caught between two statements finishes and commits: a whole group either way.)
+        with lock:
+            for raw in in_flight:
+                with contextlib.suppress(Exception):
+                    raw.cancel_safe(timeout=5.0)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     report = RerouteReport(run_on=run_on)
     errors = []
     for future in futures:

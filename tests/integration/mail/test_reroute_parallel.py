@@ -4,11 +4,12 @@ fails rolls back alone and a rerun plans the rest."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from shikaku.actors import SYSTEM
 from shikaku.crypto import MyNumberCipher
@@ -175,3 +176,48 @@ def test_a_second_run_meanwhile_stops_with_a_clear_message(
     with m.app.engine.connect() as probe:  # the run gave its lock back
         assert probe.execute(select(func.pg_try_advisory_lock(RUN_LOCK_KEY))).scalar_one()
         probe.execute(select(func.pg_advisory_unlock(RUN_LOCK_KEY)))
+
+
+def test_ctrl_c_cancels_the_groups_at_once_and_they_roll_back(
+    engine: Engine, cipher: MyNumberCipher, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Ctrl-C while the groups plan: their running statements are cancelled, each group's
+    transaction rolls back, the command stops within seconds, and a rerun plans everything."""
+    m = _two_branches(engine, cipher, tmp_path)
+    by_branch = _return(m, 10)
+    everything = [p for ps in by_branch.values() for p in ps]
+    real_plan, real_wait = reroute_mod.do_plan_reroute, reroute_mod.wait
+
+    def slow(conn: Any, **kw: Any) -> Any:
+        rep = real_plan(conn, **kw)  # the group's rows are written, not yet committed
+        conn.execute(select(func.pg_sleep(120)))  # a statement that would take minutes
+        return rep
+
+    def interrupted(futures: Any) -> Any:
+        with m.app.engine.connect() as probe:  # both groups inside their long statement
+            for _ in range(200):
+                sleeping = probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+                        " AND pid <> pg_backend_pid() AND state = 'active'"
+                    )
+                ).scalar_one()
+                probe.commit()
+                if sleeping == 2:
+                    break
+                time.sleep(0.05)
+        assert sleeping == 2
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reroute_mod, "do_plan_reroute", slow)
+    monkeypatch.setattr(reroute_mod, "wait", interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert time.monotonic() - started < 60  # not the 120 s the statements would have taken
+    assert _status(m, everything) == {"returned"}  # both groups rolled back
+    monkeypatch.setattr(reroute_mod, "do_plan_reroute", real_plan)
+    monkeypatch.setattr(reroute_mod, "wait", real_wait)
+    rep = do_reroute(m.app.engine, m.clock, actor=SYSTEM, out_dir=tmp_path / "rr", workers=2)
+    assert rep.queued == 20
+    assert _status(m, everything) <= {"rerouted", "destroyed", "held"}
