@@ -43,6 +43,7 @@ def test_schema_matches_models_on_postgres(pg_database_url: str | None) -> None:
 
 MEMBERSHIP_NUMBER = "ix_membership_branch_number"
 BIRTH_DATE = "ix_person_birth_date"
+MEMBER_PERSON = "ix_membership_person"
 
 
 def _indexes(eng: Engine, table: str) -> dict[str, list[str | None]]:
@@ -76,7 +77,7 @@ def test_index_migrations_build_and_drop_concurrently_on_postgres(empty_pg_url: 
         "symbol",
     ]
     assert f"{MEMBERSHIP_NUMBER}_new" not in _indexes(eng, "membership")
-    upgrade(eng)
+    upgrade(eng, "0015")
     ddl = [s for s in statements if " INDEX " in f" {s} "]
     assert ddl == [
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {MEMBERSHIP_NUMBER}_new ON membership "
@@ -88,9 +89,24 @@ def test_index_migrations_build_and_drop_concurrently_on_postgres(empty_pg_url: 
     ]
     assert MEMBERSHIP_NUMBER not in _indexes(eng, "membership")
     assert _valid(eng, BIRTH_DATE) is True
+    statements.clear()
+    upgrade(eng, "0016")  # two indexes rebuilt under a temporary name and swapped in
+    ddl = [s for s in statements if " INDEX " in f" {s} "]
+    assert ddl == [
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {BIRTH_DATE}_new ON person (birth_date, id)",
+        f"DROP INDEX CONCURRENTLY IF EXISTS {BIRTH_DATE}",
+        f'ALTER INDEX IF EXISTS "{BIRTH_DATE}_new" RENAME TO "{BIRTH_DATE}"',
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {MEMBER_PERSON}_new ON membership "
+        "(person_id, branch_code, number, branch_no)",
+        f"DROP INDEX CONCURRENTLY IF EXISTS {MEMBER_PERSON}",
+        f'ALTER INDEX IF EXISTS "{MEMBER_PERSON}_new" RENAME TO "{MEMBER_PERSON}"',
+    ]
+    assert _indexes(eng, "person")[BIRTH_DATE] == ["birth_date", "id"]
+    assert _valid(eng, MEMBER_PERSON) is True
     downgrade(eng, "0012")
     assert _indexes(eng, "membership")[MEMBERSHIP_NUMBER] == ["branch_code", "number", "branch_no"]
     assert BIRTH_DATE not in _indexes(eng, "person")
+    assert _indexes(eng, "membership")[MEMBER_PERSON] == ["person_id"]
     eng.dispose()
 
 

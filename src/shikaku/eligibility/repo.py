@@ -122,26 +122,29 @@ SQL_BY_KEY = (
 # Without the symbol, (branch, 番号, 枝番) matches one member of nearly every employer in the
 # branch (番号 is numbered per employer): hundreds of thousands of rows in a large branch at
 # national scale. The people born on the given day are ~1/29,000 of the population whatever
-# the branch, so the look-up starts there (ix_person_birth_date) and reads their memberships
-# by person (ix_membership_person). Both planners must be told: their estimates for the
-# three membership columns multiply the selectivities and come out far too low. SQLite keeps
-# the tables' order after CROSS JOIN, and the unary + keeps it from probing the membership
-# by those columns; PostgreSQL runs a LATERAL subquery with OFFSET 0 once per person, as
-# written, without pulling it up into the join.
+# the branch, so the look-up starts there and probes each one's memberships by person, branch,
+# 番号 and 枝番. Both steps read indexes only (migration 0016): the people from
+# ix_person_birth_date (birth_date, id), their memberships from ix_membership_person
+# (person_id, branch_code, number, branch_no); only the member found is read from the tables
+# (``c`` the candidates, ``p`` the person of the match). Both planners must be told the order:
+# their estimates for the three membership columns multiply the selectivities and come out far
+# too low. SQLite keeps the tables' order after CROSS JOIN; PostgreSQL runs the subqueries with
+# OFFSET 0 as written (a LATERAL probe per candidate), without pulling them up into the join.
+# Parameters: birth date, branch code, 番号, 枝番.
 SQL_BY_NUMBER = (
     _MEMBER.replace(
-        "membership m JOIN person p ON p.id = m.person_id", "person p CROSS JOIN membership m"
+        "membership m JOIN person p ON p.id = m.person_id",
+        "person c CROSS JOIN membership m CROSS JOIN person p",
     )
-    + "WHERE +m.branch_code = {p} AND +m.number = {p} AND +m.branch_no = {p}"
-    " AND m.person_id = p.id AND p.birth_date = {p}"
+    + "WHERE c.birth_date = {p} AND m.person_id = c.id AND m.branch_code = {p}"
+    " AND m.number = {p} AND m.branch_no = {p} AND p.id = m.person_id"
 )
-SQL_BY_NUMBER_PG = (
-    _MEMBER.replace(
-        "FROM membership m JOIN person p ON p.id = m.person_id",
-        "FROM person p CROSS JOIN LATERAL (SELECT * FROM membership m WHERE m.person_id = p.id"
-        " AND m.branch_code = {p} AND m.number = {p} AND m.branch_no = {p} OFFSET 0) m",
-    )
-    + "WHERE p.birth_date = {p}"
+SQL_BY_NUMBER_PG = _MEMBER.replace(
+    "FROM membership m JOIN person p ON p.id = m.person_id",
+    "FROM (SELECT c.id FROM person c WHERE c.birth_date = {p} OFFSET 0) c"
+    " CROSS JOIN LATERAL (SELECT * FROM membership m WHERE m.person_id = c.id"
+    " AND m.branch_code = {p} AND m.number = {p} AND m.branch_no = {p} OFFSET 0) m"
+    " JOIN person p ON p.id = m.person_id",
 )
 SQL_BY_CARD = (
     _MEMBER.replace("\nFROM", f", {_STATUS}\nFROM")
@@ -243,7 +246,7 @@ class SqliteReader:
         self, branch_code: str, number: str, branch_no: str, birth_date: date
     ) -> list[MemberRow]:
         rows = self._conn.execute(
-            self._sql["number"], (branch_code, number, branch_no, birth_date.isoformat())
+            self._sql["number"], (birth_date.isoformat(), branch_code, number, branch_no)
         )
         return [_member(r) for r in rows.fetchall()]
 
@@ -292,7 +295,7 @@ class PostgresReader:
     def by_number(
         self, branch_code: str, number: str, branch_no: str, birth_date: date
     ) -> list[MemberRow]:
-        rows = self._all("number", (branch_code, number, branch_no, birth_date))
+        rows = self._all("number", (birth_date, branch_code, number, branch_no))
         return [_member(r) for r in rows]
 
     def by_card(self, card_key: str) -> tuple[list[MemberRow], MynaRow | None]:
@@ -455,7 +458,7 @@ class AsyncPostgresReader:
     async def by_number(
         self, branch_code: str, number: str, branch_no: str, birth_date: date
     ) -> list[MemberRow]:
-        rows = await self._all("number", (branch_code, number, branch_no, birth_date))
+        rows = await self._all("number", (birth_date, branch_code, number, branch_no))
         return [_member(r) for r in rows]
 
     async def by_card(self, card_key: str) -> tuple[list[MemberRow], MynaRow | None]:

@@ -69,5 +69,6 @@ eligibility_audit = Table(
 # per employer, so (branch, 番号, 枝番) matches one member of nearly every employer in the branch;
 # the people born that day are a small, fixed share of the population whatever the branch's
 # size, so those look-ups start from them (migration 0014, repo.SQL_BY_NUMBER; the index on
-# (branch, 番号, 枝番, 記号) they used before was dropped by migration 0015).
-ix_person_birth_date = Index("ix_person_birth_date", person.c.birth_date)
+# (branch, 番号, 枝番, 記号) they used before was dropped by migration 0015). The id is part of
+# the index (migration 0016) so that PostgreSQL lists the candidates without reading person.
+ix_person_birth_date = Index("ix_person_birth_date", person.c.birth_date, person.c.id)

@@ -100,7 +100,15 @@ membership = Table(
     UniqueConstraint("branch_code", "symbol", "number", "branch_no"),
     CheckConstraint("relationship in (1, 2)", name="relationship_code"),
 )
-Index("ix_membership_person", membership.c.person_id)
+# A person's memberships; branch, 番号 and 枝番 ride along so that an eligibility look-up without
+# the 記号 filters each candidate's memberships in the index (migration 0016, ADR 0005).
+Index(
+    "ix_membership_person",
+    membership.c.person_id,
+    membership.c.branch_code,
+    membership.c.number,
+    membership.c.branch_no,
+)
 Index("ix_membership_insured_person", membership.c.insured_person_id)
 Index("ix_membership_employer", membership.c.employer_id)
 
