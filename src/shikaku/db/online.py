@@ -70,6 +70,9 @@ def replace_index(name: str, table: str, columns: Sequence[str]) -> None:
         op.create_index(name, table, list(columns))
         return
     temporary = f"{name}_new"
+    # a leftover of a run stopped halfway may have other columns (an upgrade's, when this is
+    # the downgrade): build it afresh
+    drop_index(temporary, table)
     create_index(temporary, table, columns)
     drop_index(name, table)
     with op.get_context().autocommit_block():
