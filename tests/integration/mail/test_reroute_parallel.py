@@ -200,6 +200,7 @@ def test_ctrl_c_cancels_the_groups_at_once_and_they_roll_back(
                     text(
                         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
                         " AND pid <> pg_backend_pid() AND state = 'active'"
+                        " AND datname = current_database()"
                     )
                 ).scalar_one()
                 probe.commit()
